@@ -1,0 +1,7 @@
+"""``python -m sandbox serve`` is the same as ``rebilly-sandbox serve``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""The fake Rebilly API: the blueprint and every route module that adds to it."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import customers  # noqa: F401  (adds its routes to the blueprint)
+from .routing import bp
+
+__all__ = ("init_app",)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,128 @@
+"""Settings: documented defaults, then ``SANDBOX_*`` environment variables, then overrides.
+
+One table (``SETTINGS``) is the source of truth for the CLI flags, the environment variables,
+the README's settings table and the defaults the app factory starts from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+__all__ = ("SETTINGS", "Setting", "ConfigError", "load_config")
+
+ENV_PREFIX = "SANDBOX_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message says which and why."""
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _parse_optional_int(raw: str) -> int | None:
+    return None if raw.strip().lower() in ("", "none") else int(raw)
+
+
+def _parse_key_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default, parser for text values and a one-line description."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", str, "Address to bind; use 0.0.0.0 only inside a container."),
+    Setting("port", 8080, int, "TCP port to listen on (0 picks a free one)."),
+    Setting(
+        "db",
+        "sandbox-data/db.json",
+        str,
+        "TinyDB snapshot file (a journal sits beside it), or 'memory' to keep nothing on disk.",
+    ),
+    Setting("threads", 4, int, "Worker threads of the WSGI server."),
+    Setting("strict", False, _parse_bool, "Reject unknown request fields with a 422."),
+    Setting(
+        "api_keys",
+        (),
+        _parse_key_list,
+        "Comma-separated secret keys to accept; empty accepts any well-formed sandbox key.",
+    ),
+    Setting("seed", None, _parse_optional_int, "Make generated ids repeatable from this seed."),
+    Setting("max_body_bytes", 2 * 1024 * 1024, int, "Largest request body accepted (413 above)."),
+    Setting("max_json_depth", 32, int, "Deepest JSON nesting accepted in a request body."),
+    Setting("rate_limit", 3000, int, "Non-GET requests per window and namespace; 0 disables."),
+    Setting("rate_window", 600, int, "Rate-limit window in seconds (Rebilly's sandbox: 600)."),
+    Setting(
+        "journal_compact_bytes",
+        64 * 1024 * 1024,
+        int,
+        "Fold the journal into the snapshot once it grows past this many bytes.",
+    ),
+    Setting("fsync", False, _parse_bool, "fsync the journal on every write (power-loss safety)."),
+    Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the settings: defaults, then ``SANDBOX_*`` variables, then ``overrides``.
+
+    :raises ConfigError: for an unknown override or a value that does not parse.
+    """
+    environ = os.environ if environ is None else environ
+    config = {setting.name: setting.default for setting in SETTINGS}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            config[setting.name] = _parse(setting, environ[setting.env], source=setting.env)
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        if isinstance(value, str) and _BY_NAME[name].parse is not str:
+            value = _parse(_BY_NAME[name], value, source=name)
+        config[name] = value
+    _check(config)
+    return config
+
+
+def _parse(setting: Setting, raw: str, *, source: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _check(config: dict[str, Any]) -> None:
+    if not 0 <= config["port"] <= 65535:
+        raise ConfigError(f"port must be between 0 and 65535, got {config['port']}")
+    for name in ("threads", "max_body_bytes", "max_json_depth", "rate_window"):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be at least 1, got {config[name]}")
+    if config["rate_limit"] < 0:
+        raise ConfigError(f"rate_limit must be 0 (off) or more, got {config['rate_limit']}")

@@ -1,0 +1,25 @@
+"""Marshmallow schemas of request bodies, and the one place they are loaded into clean data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from ..errors import ValidationFailed
+from .base import flatten_errors, strict_unknown_fields
+from .customer import CustomerSchema
+
+__all__ = ("CustomerSchema", "load")
+
+
+def load(schema: Schema, body: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
+    """Validate ``body``; return the clean data.
+
+    :raises ValidationFailed: listing every failing field in dot notation.
+    """
+    with strict_unknown_fields(strict):
+        try:
+            return schema.load(body)
+        except ValidationError as error:
+            raise ValidationFailed(flatten_errors(error.messages)) from None

@@ -1,0 +1,55 @@
+"""Rebilly's ContactObject (a customer's ``primaryAddress``) with its field limits and patterns."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import fields, validate
+
+from .base import RequestSchema, StrictBoolean, Text
+
+__all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema", "CONTACT_FIELDS")
+
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+POSTAL_CODE = re.compile(r"^[\w\s\-]+$")
+
+#: Every key of a contact as the API answers it, in Rebilly's order.
+CONTACT_FIELDS = (
+    "firstName", "lastName", "organization", "address", "address2", "city", "region",
+    "country", "postalCode", "phoneNumbers", "emails", "dob", "jobTitle", "hash",
+)
+
+
+class EmailSchema(RequestSchema):
+    label = Text(45, required=True, allow_none=False)
+    value = fields.Email(
+        required=True, validate=validate.Length(max=255), error_messages={
+            "invalid": "Not a valid email address."})
+    primary = StrictBoolean(load_default=False)
+
+
+class PhoneNumberSchema(RequestSchema):
+    label = Text(45, required=True, allow_none=False)
+    value = Text(50, required=True, allow_none=False)
+    primary = StrictBoolean(load_default=False)
+
+
+class ContactSchema(RequestSchema):
+    SERVER_OWNED = frozenset({"hash"})
+
+    firstName = Text(45)
+    lastName = Text(45)
+    organization = Text(255)
+    address = Text(60)
+    address2 = Text(60)
+    city = Text(45)
+    region = Text(45)
+    country = Text(2, pattern=COUNTRY, pattern_message="Must be an ISO 3166-1 alpha-2 country "
+                   "code in capitals, such as US or GB.")
+    postalCode = Text(10, pattern=POSTAL_CODE, pattern_message="Must hold only letters, digits, "
+                      "spaces and hyphens.")
+    phoneNumbers = fields.List(fields.Nested(PhoneNumberSchema), allow_none=True)
+    emails = fields.List(fields.Nested(EmailSchema), allow_none=True)
+    dob = fields.Date(allow_none=True, error_messages={
+        "invalid": "Not a valid date: use YYYY-MM-DD."})
+    jobTitle = Text(255)
