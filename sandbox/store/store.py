@@ -1,15 +1,18 @@
 """The store: every piece of sandbox state, by namespace and kind, behind one lock.
 
-Services call ``store.transaction()`` and work through the ``Transaction`` it yields; the lock is
-held for the whole operation, so a multi-step create (tags, token, customer) is all-or-nothing and
-no two threads interleave. Documents are copied in and out, so no caller can change stored state
-by mutating what it was given. Each namespace kind is its own TinyDB table (``<namespace>/<kind>``),
-so clearing a namespace costs in proportion to that namespace alone.
+Services call ``store.transaction()`` and work through the ``Transaction`` it yields. The lock is
+held for the whole operation and its changes are journaled as one line, so a multi-step create
+(tags, token, customer) is all-or-nothing: if anything fails, including the journal write, every
+change it made is undone. Documents are copied in and out, so no caller can change stored state by
+mutating what it was given.
+
+Each namespace's kind is its own TinyDB table, ``<namespace>/<kind>``, and a namespace's saved
+snapshots are tables too (``<namespace>/snapshots/<name>/<kind>``), so clearing, saving or
+restoring a namespace costs in proportion to that namespace alone.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 from contextlib import contextmanager
@@ -18,26 +21,44 @@ from typing import Any, Callable, Iterator
 
 from tinydb import TinyDB
 
-from .journal import Journal
-from .tables import Change, JournaledTable, open_tinydb
+from .journal import Journal, StorageError
+from .tables import Change, JournaledTable, Tables, open_tinydb
 
-__all__ = ("Store", "Transaction", "DuplicateId")
+__all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
 
 log = logging.getLogger("sandbox.store")
+
+SNAPSHOTS = "snapshots"
 
 
 class DuplicateId(KeyError):
     """A document with this id already exists in that namespace and kind."""
 
 
-def table_name(namespace: str, kind: str) -> str:
+def copy_document(value: Any) -> Any:
+    """A deep copy of JSON-shaped data, several times faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {key: copy_document(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_document(item) for item in value]
+    return value
+
+
+def live_table(namespace: str, kind: str) -> str:
     return f"{namespace}/{kind}"
+
+
+def snapshot_prefix(namespace: str, name: str) -> str:
+    return f"{namespace}/{SNAPSHOTS}/{name}/"
 
 
 class Store:
     """All state, in TinyDB, with an optional journal that makes it survive restarts.
 
     :param path: the TinyDB snapshot file, or ``None`` to keep everything in memory.
+    :param fsync: fsync the journal after every transaction (survives power loss, slower).
+    :param compact_bytes: fold the journal into the snapshot once it is this large.
+    :raises StorageError: when the files cannot be opened or another process holds them.
     """
 
     def __init__(self, path: str | Path | None = None, *, fsync: bool = False,
@@ -45,16 +66,18 @@ class Store:
         self._lock = threading.RLock()
         self._journal = Journal(Path(path), fsync=fsync) if path is not None else None
         self._compact_bytes = compact_bytes
-        data, replayed = self._journal.load() if self._journal else ({}, 0)
+        self._compactor: threading.Thread | None = None
+        self.replayed = 0
+        data: Tables = {}
         if self._journal:
+            data, self.replayed = self._journal.open()
             log.info("opened %s: %d tables, replayed %d journal records",
-                     self._journal.snapshot_path, len(data), replayed)
+                     self._journal.snapshot_path, len(data), self.replayed)
         self._db, self._storage = open_tinydb(data)
-        self._pending: list[Change] | None = None
         self._storage.record = self._record
+        self._pending: list[Change] | None = None
+        self._undo: list[tuple[Change, Any]] = []
         self._index: dict[str, dict[str, int]] = {}
-        for name in data:
-            self._build_index(name)
 
     @property
     def kind(self) -> str:
@@ -64,35 +87,158 @@ class Store:
     def tinydb(self) -> TinyDB:
         return self._db
 
-    def _build_index(self, name: str) -> dict[str, int]:
-        raw = self._storage.memory.get(name, {})
-        index = {doc["id"]: int(doc_id) for doc_id, doc in raw.items() if "id" in doc}
-        self._index[name] = index
-        return index
-
-    def _record(self, change: Change) -> None:
-        if self._pending is None:
-            raise RuntimeError("store changes must happen inside a transaction")
-        self._pending.append(change)
+    # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator["Transaction"]:
-        """Hold the store for one whole operation; its changes are journaled together."""
+        """Hold the store for one whole operation; its changes commit or roll back together."""
         with self._lock:
-            outer = self._pending is not None
-            if not outer:
-                self._pending = []
+            if self._pending is not None:  # nested: part of the outer transaction
+                yield Transaction(self)
+                return
+            self._pending, self._undo = [], []
             try:
                 yield Transaction(self)
-                if not outer and self._pending and self._journal:
+                if self._pending and self._journal:
                     self._journal.append(self._pending)
-                    if self._journal.size > self._compact_bytes:
-                        self._journal.compact(self._storage.memory)
+            except BaseException:
+                self._rollback()
+                raise
             finally:
-                if not outer:
-                    self._pending = None
+                self._pending, self._undo = None, []
+            if self._journal and self._journal.size > self._compact_bytes:
+                self._start_compaction()
 
-    # Shorthands for single-step reads.
+    def _record(self, change: Change, before: Any) -> None:
+        if self._pending is None:
+            raise RuntimeError("store changes must happen inside a transaction")
+        self._pending.append(change)
+        self._undo.append((change, before))
+
+    def _rollback(self) -> None:
+        memory = self._storage.memory
+        touched = set()
+        for change, before in reversed(self._undo):
+            kind, name = change[0], change[1]
+            if kind == "copy":
+                name = change[2]
+            touched.add(name)
+            if kind in ("put", "del"):
+                table = memory.setdefault(name, {})
+                if before is None:
+                    table.pop(str(change[2]), None)
+                else:
+                    table[str(change[2])] = before
+            elif before is None:
+                memory.pop(name, None)
+            else:
+                memory[name] = before
+        for name in touched:
+            self._index.pop(name, None)
+            self._db.table(name)._next_id = None
+            self._db.table(name).clear_cache()
+
+    # -- whole tables (namespaces and their snapshots) ----------------------------------------
+
+    def _drop(self, name: str) -> None:
+        before = self._storage.memory.pop(name, None)
+        if before is not None:
+            self._record(["drop", name], before)
+        self._forget(name)
+
+    def _copy(self, source: str, target: str) -> None:
+        before = self._storage.memory.get(target)
+        self._storage.memory[target] = dict(self._storage.memory.get(source, {}))
+        self._record(["copy", source, target], before)
+        self._forget(target)
+
+    def _forget(self, name: str) -> None:
+        self._index.pop(name, None)
+        table = self._db.table(name)
+        table._next_id = None
+        table.clear_cache()
+
+    def _tables_with_prefix(self, prefix: str) -> list[str]:
+        return [name for name in self._storage.memory if name.startswith(prefix)]
+
+    def _live_tables(self, namespace: str) -> list[str]:
+        prefix = f"{namespace}/"
+        return [name for name in self._tables_with_prefix(prefix) if "/" not in name[len(prefix):]]
+
+    def namespaces(self) -> dict[str, dict[str, int]]:
+        """Every namespace holding data, with the number of documents of each kind."""
+        with self._lock:
+            result: dict[str, dict[str, int]] = {}
+            for name, table in self._storage.memory.items():
+                namespace, _, kind = name.partition("/")
+                if kind and "/" not in kind and table:
+                    result.setdefault(namespace, {})[kind] = len(table)
+            return result
+
+    def clear_namespace(self, namespace: str) -> dict[str, int]:
+        """Drop a namespace's live data (not its snapshots); return what was removed, by kind."""
+        with self.transaction():
+            removed = {}
+            for name in self._live_tables(namespace):
+                removed[name.split("/", 1)[1]] = len(self._storage.memory[name])
+                self._drop(name)
+            return removed
+
+    def clear_all(self) -> dict[str, int]:
+        """Drop every namespace's live data; return how many documents went, by kind."""
+        removed: dict[str, int] = {}
+        with self.transaction():
+            for namespace in list(self.namespaces()):
+                for kind, count in self.clear_namespace(namespace).items():
+                    removed[kind] = removed.get(kind, 0) + count
+        return removed
+
+    def save_snapshot(self, namespace: str, name: str) -> dict[str, int]:
+        """Save a namespace's live data under ``name``, replacing an older snapshot of that name."""
+        with self.transaction():
+            prefix = snapshot_prefix(namespace, name)
+            for old in self._tables_with_prefix(prefix):
+                self._drop(old)
+            saved = {}
+            for table in self._live_tables(namespace):
+                kind = table.split("/", 1)[1]
+                self._copy(table, prefix + kind)
+                saved[kind] = len(self._storage.memory[table])
+            self._storage.memory.setdefault(prefix + "@", {})  # marks an empty snapshot
+            self._record(["table", prefix + "@", {}], None)
+            return saved
+
+    def restore_snapshot(self, namespace: str, name: str) -> dict[str, int] | None:
+        """Make a namespace's live data what snapshot ``name`` saved; None if there is none."""
+        with self.transaction():
+            prefix = snapshot_prefix(namespace, name)
+            saved = [t for t in self._tables_with_prefix(prefix) if not t.endswith("/@")]
+            if not saved and prefix + "@" not in self._storage.memory:
+                return None
+            for table in self._live_tables(namespace):
+                self._drop(table)
+            restored = {}
+            for table in saved:
+                kind = table[len(prefix):]
+                self._copy(table, live_table(namespace, kind))
+                restored[kind] = len(self._storage.memory[table])
+            return restored
+
+    def snapshots(self, namespace: str) -> list[str]:
+        with self._lock:
+            prefix = f"{namespace}/{SNAPSHOTS}/"
+            return sorted({name[len(prefix):].split("/", 1)[0]
+                           for name in self._tables_with_prefix(prefix)})
+
+    def delete_snapshot(self, namespace: str, name: str) -> bool:
+        with self.transaction():
+            tables = self._tables_with_prefix(snapshot_prefix(namespace, name))
+            for table in tables:
+                self._drop(table)
+            return bool(tables)
+
+    # -- single-step shorthands ---------------------------------------------------------------
+
     def get(self, namespace: str, kind: str, doc_id: str) -> dict[str, Any] | None:
         with self.transaction() as tx:
             return tx.get(namespace, kind, doc_id)
@@ -101,11 +247,45 @@ class Store:
         with self.transaction() as tx:
             return tx.count(namespace, kind)
 
-    def close(self) -> None:
-        """Fold the journal into the snapshot, so the file alone holds everything."""
+    # -- durability ---------------------------------------------------------------------------
+
+    def _start_compaction(self) -> None:
+        if self._compactor is not None and self._compactor.is_alive():
+            return
+        generation, frozen = self._freeze()
+        self._compactor = threading.Thread(target=self._write_snapshot, args=(generation, frozen),
+                                           name="sandbox-compaction", daemon=True)
+        self._compactor.start()
+
+    def _freeze(self) -> tuple[int, Tables]:
+        """Rotate the journal and take the tables as they are now (documents are never mutated)."""
         with self._lock:
-            if self._journal:
-                self._journal.compact(self._storage.memory)
+            generation = self._journal.rotate()
+            return generation, {name: dict(table) for name, table in self._storage.memory.items()}
+
+    def _write_snapshot(self, generation: int, frozen: Tables) -> None:
+        try:
+            self._journal.write_snapshot(frozen, generation)
+            log.info("compacted the journal into snapshot generation %d", generation)
+        except OSError as exc:  # the journal still holds everything; try again later
+            log.error("compaction failed, journal kept: %s", exc)
+
+    def compact(self) -> None:
+        """Fold the journal into the snapshot now and wait for it."""
+        if not self._journal:
+            return
+        if self._compactor is not None:
+            self._compactor.join()
+        self._write_snapshot(*self._freeze())
+
+    def close(self) -> None:
+        """Fold the journal into the snapshot, so the file alone holds everything; release it."""
+        if not self._journal:
+            return
+        try:
+            self.compact()
+        finally:
+            with self._lock:
                 self._journal.close()
                 self._journal = None
 
@@ -117,33 +297,38 @@ class Transaction:
         self._store = store
 
     def _table(self, namespace: str, kind: str) -> JournaledTable:
-        return self._store._db.table(table_name(namespace, kind))  # type: ignore[return-value]
+        return self._store._db.table(live_table(namespace, kind))  # type: ignore[return-value]
 
     def _index(self, namespace: str, kind: str) -> dict[str, int]:
-        name = table_name(namespace, kind)
-        return self._store._index.get(name) or self._store._build_index(name)
+        name = live_table(namespace, kind)
+        index = self._store._index.get(name)
+        if index is None:
+            raw = self._store._storage.memory.get(name, {})
+            index = {doc["id"]: int(doc_id) for doc_id, doc in raw.items() if "id" in doc}
+            self._store._index[name] = index
+        return index
 
     def get(self, namespace: str, kind: str, doc_id: str) -> dict[str, Any] | None:
         number = self._index(namespace, kind).get(doc_id)
         if number is None:
             return None
-        return copy.deepcopy(dict(self._table(namespace, kind).get(doc_id=number)))
+        raw = self._store._storage.memory[live_table(namespace, kind)][str(number)]
+        return copy_document(raw)
 
     def insert(self, namespace: str, kind: str, document: dict[str, Any]) -> None:
         """Add a new document; its ``id`` must be new in that namespace and kind."""
         index = self._index(namespace, kind)
         if document["id"] in index:
             raise DuplicateId(document["id"])
-        index[document["id"]] = self._table(namespace, kind).insert(copy.deepcopy(document))
+        index[document["id"]] = self._table(namespace, kind).insert(copy_document(document))
 
     def put(self, namespace: str, kind: str, document: dict[str, Any]) -> bool:
         """Insert or replace by ``id``; return True when the document is new."""
-        index = self._index(namespace, kind)
-        number = index.get(document["id"])
+        number = self._index(namespace, kind).get(document["id"])
         if number is None:
             self.insert(namespace, kind, document)
             return True
-        self._table(namespace, kind).put(number, copy.deepcopy(document))
+        self._table(namespace, kind).put(number, copy_document(document))
         return False
 
     def delete(self, namespace: str, kind: str, doc_id: str) -> bool:
@@ -154,9 +339,14 @@ class Transaction:
         return True
 
     def count(self, namespace: str, kind: str) -> int:
-        return len(self._index(namespace, kind))
+        return len(self._store._storage.memory.get(live_table(namespace, kind), ()))
+
+    def all(self, namespace: str, kind: str) -> list[dict[str, Any]]:
+        """Every document of a namespace and kind, in insertion order, as copies."""
+        raw = self._store._storage.memory.get(live_table(namespace, kind), {})
+        return [copy_document(doc) for doc in raw.values()]
 
     def find(self, namespace: str, kind: str,
              predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Every document of a namespace and kind that ``predicate`` accepts, as copies."""
-        return [copy.deepcopy(dict(doc)) for doc in self._table(namespace, kind).search(predicate)]
+        return [copy_document(dict(doc)) for doc in self._table(namespace, kind).search(predicate)]

@@ -2,8 +2,10 @@
 
 Stock TinyDB rebuilds and rewrites a whole table on every insert. Here the documents live in a
 ``LiveStorage`` (TinyDB's own in-memory layout, ``{table: {doc_id: document}}``) and a
-``JournaledTable`` changes one document at a time and reports each change as a small record, which
-the store appends to its journal. Reads are TinyDB's own (``get``, ``search``, ``all``, queries).
+``JournaledTable`` changes one document at a time and reports each change, with what it replaced,
+to the store, which journals it and can undo it. Reads are TinyDB's own (``get``, ``search``,
+``all``, queries). Stored documents are never changed in place, only replaced, so a compaction
+can serialise a shallow copy of the tables while requests go on.
 """
 
 from __future__ import annotations
@@ -14,30 +16,30 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Table
 
-__all__ = ("LiveStorage", "JournaledTable", "open_tinydb", "Change")
+__all__ = ("LiveStorage", "JournaledTable", "open_tinydb", "Change", "Tables")
 
-#: A change record: ``["put", table, doc_id, document]``, ``["del", table, doc_id]``,
-#: ``["drop", table]`` or ``["table", table, {doc_id: document}]`` (a whole-table rewrite).
+#: A change record, as journaled and replayed:
+#: ``["put", table, doc_id, document]``, ``["del", table, doc_id]``, ``["drop", table]``,
+#: ``["table", table, {doc_id: document}]`` (a whole-table rewrite) or
+#: ``["copy", source_table, target_table]`` (the target becomes a copy of the source).
 Change = list
+Tables = dict[str, dict[str, Any]]
+Recorder = Callable[[Change, Any], None]
 
 
 class LiveStorage(MemoryStorage):
-    """In-memory TinyDB storage that hands every change to a recorder instead of rewriting."""
+    """In-memory TinyDB storage whose tables report changes instead of rewriting the data."""
 
-    def __init__(self, data: dict[str, dict[str, Any]] | None = None):
+    def __init__(self, data: Tables | None = None):
         super().__init__()
-        self.memory = data if data is not None else {}
-        self.record: Callable[[Change], None] = lambda change: None
+        self.memory: Tables = data if data is not None else {}
+        self.record: Recorder = lambda change, before: None
 
-    def read(self) -> dict[str, dict[str, Any]]:
+    def read(self) -> Tables:
         return self.memory
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        # Only reached through stock TinyDB code paths that rewrite whole tables.
-        for name, table in data.items():
-            if self.memory.get(name) is not table:
-                self.record(["table", name, table])
-        self.memory = data
+    def write(self, data: Tables) -> None:
+        raise RuntimeError("LiveStorage is changed through JournaledTable, never rewritten")
 
 
 class JournaledTable(Table):
@@ -58,26 +60,35 @@ class JournaledTable(Table):
     def put(self, doc_id: int, document: Mapping) -> None:
         """Store ``document`` under ``doc_id``, replacing what was there."""
         stored = dict(document)
-        self._raw(create=True)[str(doc_id)] = stored
+        raw = self._raw(create=True)
+        before = raw.get(str(doc_id))
+        raw[str(doc_id)] = stored
         self.clear_cache()
-        self._storage.record(["put", self.name, doc_id, stored])
+        self._storage.record(["put", self.name, doc_id, stored], before)
 
     def remove_ids(self, doc_ids: Iterable[int]) -> None:
         raw = self._raw(create=False)
         for doc_id in doc_ids:
-            if raw.pop(str(doc_id), None) is not None:
-                self._storage.record(["del", self.name, doc_id])
+            before = raw.pop(str(doc_id), None)
+            if before is not None:
+                self._storage.record(["del", self.name, doc_id], before)
         self.clear_cache()
 
+    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+        """Stock TinyDB's bulk writes (``update``, ``truncate``...): one whole-table record."""
+        raw = self._raw(create=True)
+        before = dict(raw)
+        table = {self.document_id_class(doc_id): dict(doc) for doc_id, doc in raw.items()}
+        updater(table)
+        raw.clear()
+        raw.update({str(doc_id): doc for doc_id, doc in table.items()})
+        self.clear_cache()
+        self._storage.record(["table", self.name, dict(raw)], before)
 
-def open_tinydb(data: dict[str, dict[str, Any]] | None = None) -> tuple[TinyDB, LiveStorage]:
+
+def open_tinydb(data: Tables | None = None) -> tuple[TinyDB, LiveStorage]:
     """A TinyDB over ``data`` (TinyDB's file layout) whose tables write one document at a time."""
-    holder: list[LiveStorage] = []
-
-    def storage_factory() -> LiveStorage:
-        holder.append(LiveStorage(data))
-        return holder[0]
-
-    database = TinyDB(storage=storage_factory)
+    storage = LiveStorage(data)
+    database = TinyDB(storage=lambda: storage)
     database.table_class = JournaledTable
-    return database, holder[0]
+    return database, storage
