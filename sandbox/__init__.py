@@ -6,10 +6,9 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from . import api, errors, requestlog, state
+from . import admin, api, errors, requestlog, state
 from .config import load_config
-
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ("create_app", "__version__")
 
 
@@ -28,4 +27,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     state.init_app(app, state.SandboxState.from_config(config))
     requestlog.init_app(app)
     api.init_app(app)
+    admin.init_app(app)
     return app

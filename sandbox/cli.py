@@ -7,7 +7,8 @@ import logging
 import sys
 from typing import Sequence
 
-from . import __version__, create_app
+from . import create_app
+from .version import __version__
 from .config import SETTINGS, ConfigError
 from .serving import Server
 from .store import StorageError

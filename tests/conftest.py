@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -90,16 +92,17 @@ class LiveSandbox:
         self.db = db
         self.extra = extra
         self.process: subprocess.Popen | None = None
+        # A file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
+        self.log = tempfile.TemporaryFile(mode="w+")
 
     def start(self, timeout: float = 10.0) -> "LiveSandbox":
         command = [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port),
                    "--db", self.db, *self.extra]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"sandbox exited early: {self.process.stdout.read()}")
+                raise RuntimeError(f"sandbox exited early: {self.output()}")
             try:
                 requests.get(self.url + "/", timeout=0.5)
                 return self
@@ -107,16 +110,20 @@ class LiveSandbox:
                 time.sleep(0.02)
         raise RuntimeError("sandbox did not start in time")
 
-    def stop(self, sig: int | None = None) -> str:
+    def stop(self, sig: int = signal.SIGTERM) -> str:
         """Stop the server (SIGTERM by default) and return everything it printed."""
         assert self.process is not None
         if self.process.poll() is None:
-            if sig is None:
-                self.process.terminate()
-            else:
-                self.process.send_signal(sig)
-        output, _ = self.process.communicate(timeout=10)
+            self.process.send_signal(sig)
+        self.process.wait(timeout=10)
+        output = self.output()
+        self.log.close()
         return output
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def post(self, path: str, json: Any = None, key: str = API_KEY, **kwargs: Any):
         headers = {"REB-APIKEY": key, **kwargs.pop("headers", {})}
