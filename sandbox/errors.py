@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 __all__ = (
@@ -85,8 +85,11 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    """Build the one error envelope: ``{type, title, status, detail, ...extra}``."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    """Build the one error envelope: ``{type, title, status, detail, instance, ...extra}``."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if has_request_context():
+        body["instance"] = request.path
+    body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -18,6 +18,7 @@ from .errors import BadRequest
 __all__ = ("parse_json_object",)
 
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+_ESCAPED_BAD_CHARACTER = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
 
@@ -42,12 +43,20 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _bounded_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise _Rejected(f"The number {text[:40]}… has too many digits.") from None
+
+
 def _no_constants(name: str) -> float:
     raise _Rejected(f"{name} is not valid JSON.")
 
 
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_no_duplicates, parse_float=_finite_float, parse_constant=_no_constants
+    object_pairs_hook=_no_duplicates, parse_float=_finite_float, parse_int=_bounded_int,
+    parse_constant=_no_constants,
 )
 
 
@@ -71,13 +80,15 @@ def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
         raise BadRequest(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise BadRequest(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            f"The request body is not valid JSON: {exc.msg.removesuffix(' at')} at line "
+            f"{exc.lineno} column {exc.colno}."
         ) from None
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise BadRequest(f"The request body must be a JSON object, not {_json_kind(value)}.")
-    _check_strings(value)
+    if _ESCAPED_BAD_CHARACTER.search(text):  # NUL and surrogates can only arrive escaped
+        _check_strings(value)
     return value
 
 

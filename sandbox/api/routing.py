@@ -50,10 +50,13 @@ def _rate_limit_headers(response: Response) -> Response:
 
 def base_url() -> str:
     """This request's API root, keeping the organization prefix it was sent with."""
-    root = request.url_root.rstrip("/")
-    if g.get("organization_id"):
-        return f"{root}/organizations/{g.organization_id}"
-    return root
+    cached = g.get("base_url")
+    if cached is None:
+        cached = request.root_url.rstrip("/")
+        if g.get("organization_id"):
+            cached = f"{cached}/organizations/{g.organization_id}"
+        g.base_url = cached
+    return cached
 
 
 def add_route(rule: str, view, methods: list[str], *, publishable: bool = False) -> None:

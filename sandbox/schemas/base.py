@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validates_schema
 
 __all__ = (
+    "FullDate",
     "RequestSchema",
     "StrictBoolean",
     "Text",
@@ -27,6 +28,8 @@ _STRICT = contextvars.ContextVar("sandbox_strict_unknown", default=False)
 
 #: Rebilly's free-text pattern: non-empty, Basic Multilingual Plane only.
 BMP_TEXT = re.compile("^[\u0000-\uffff]+$")
+#: RFC 3339 full-date, the only form of a JSON Schema ``format: date``.
+FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @contextmanager
@@ -73,6 +76,15 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class FullDate(fields.Date):
+    """A ``YYYY-MM-DD`` date only (Python's ISO parser also takes 17060117 and 1706-W03-1)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not FULL_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Text(fields.String):
     """A string that may be null, with Rebilly's length limit and (by default) BMP pattern."""
 
@@ -89,7 +101,7 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > self.max_length:
             raise ValidationError(f"Must be at most {self.max_length} characters long.")
-        if self.pattern is not None and not self.pattern.match(text):
+        if self.pattern is not None and not self.pattern.fullmatch(text):
             raise ValidationError(self.pattern_message)
         return text
 

@@ -6,7 +6,7 @@ import re
 
 from marshmallow import fields, validate
 
-from .base import RequestSchema, StrictBoolean, Text
+from .base import FullDate, RequestSchema, StrictBoolean, Text
 
 __all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema", "CONTACT_FIELDS")
 
@@ -50,6 +50,6 @@ class ContactSchema(RequestSchema):
                       "spaces and hyphens.")
     phoneNumbers = fields.List(fields.Nested(PhoneNumberSchema), allow_none=True)
     emails = fields.List(fields.Nested(EmailSchema), allow_none=True)
-    dob = fields.Date(allow_none=True, error_messages={
+    dob = FullDate(allow_none=True, error_messages={
         "invalid": "Not a valid date: use YYYY-MM-DD."})
     jobTitle = Text(255)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates
 
 from .base import RequestSchema, StrictBoolean, Text
 from .contact import ContactSchema
@@ -85,3 +87,11 @@ class CustomerSchema(RequestSchema):
         allow_none=True)
     tags = fields.List(fields.Nested(TagSchema), allow_none=True)
     leadSource = fields.Nested(LeadSourceSchema, allow_none=True)
+
+    @validates("tags")
+    def _only_customer_tags(self, tags: list[dict[str, Any]] | None, **kwargs: Any) -> None:
+        wrong = {index: {"type": ["Only tags of type customer can be assigned to a customer."]}
+                 for index, tag in enumerate(tags or [])
+                 if isinstance(tag, dict) and tag.get("type", "customer") != "customer"}
+        if wrong:
+            raise ValidationError(wrong)
