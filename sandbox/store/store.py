@@ -341,6 +341,14 @@ class Transaction:
     def count(self, namespace: str, kind: str) -> int:
         return len(self._store._storage.memory.get(live_table(namespace, kind), ()))
 
+    def view(self, namespace: str, kind: str) -> list[dict[str, Any]]:
+        """The stored documents themselves, in insertion order, for reading while the lock is held.
+
+        Never change them: copy (``copy_document``) whatever leaves the transaction. Lists and
+        filters over large namespaces use this to copy only the page they return.
+        """
+        return list(self._store._storage.memory.get(live_table(namespace, kind), {}).values())
+
     def all(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         """Every document of a namespace and kind, in insertion order, as copies."""
         raw = self._store._storage.memory.get(live_table(namespace, kind), {})
