@@ -46,16 +46,59 @@ class IdGenerator:
 
 
 class Clock:
-    """The sandbox's notion of now: real time, optionally frozen or shifted."""
+    """The sandbox's notion of now: real time, optionally frozen or shifted.
+
+    Everything time-based (timestamps, token expiry, rate windows) reads this one clock, so a
+    test can move time instead of sleeping.
+    """
 
     def __init__(self):
+        self._lock = threading.Lock()
         self._frozen: datetime | None = None
         self._offset = timedelta(0)
 
     def now(self) -> datetime:
-        if self._frozen is not None:
-            return self._frozen
+        frozen = self._frozen
+        if frozen is not None:
+            return frozen
         return datetime.now(timezone.utc) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        """Stop time at ``at`` (default: now) until ``resume`` or ``reset``."""
+        with self._lock:
+            self._frozen = (at or self.now()).astimezone(timezone.utc)
+
+    def set(self, at: datetime) -> None:
+        """Jump to ``at``; time keeps running from there unless frozen."""
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen = at.astimezone(timezone.utc)
+            else:
+                self._offset = at - datetime.now(timezone.utc)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += delta
+            else:
+                self._offset += delta
+
+    def resume(self) -> None:
+        """Let time run again from where it stands."""
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(timezone.utc)
+                self._frozen = None
+
+    def reset(self) -> None:
+        """Back to real time."""
+        with self._lock:
+            self._frozen = None
+            self._offset = timedelta(0)
 
 
 def format_time(moment: datetime) -> str:

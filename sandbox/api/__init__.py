@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import customers  # noqa: F401  (adds its routes to the blueprint)
+from . import customers, tokens  # noqa: F401  (each adds its routes to the blueprint)
 from .routing import bp
 
 __all__ = ("init_app",)

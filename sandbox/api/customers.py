@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from ..errors import NotFound
 from ..jsonbody import parse_json_object
 from ..schemas import CustomerSchema, load
-from ..services.customers import CUSTOMERS, LEAD_SOURCES, Context, create_customer
+from ..services.customers import (CUSTOMERS, Context, create_customer, merge_customer,
+                                  parse_expand, upsert_customer)
 from ..state import get_state
+from .present import json_response, show_customers
 from .routing import add_route, base_url
-from .present import customer_body
 
 customer_schema = CustomerSchema()
 
@@ -22,31 +23,48 @@ def _context() -> Context:
     return Context(state.store, state.ids, state.clock, g.namespace.id, g.organization_id)
 
 
-def _show(customer: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
-    store = get_state().store
-    has_lead_source = store.get(g.namespace.id, LEAD_SOURCES, customer["id"]) is not None
-    body = customer_body(customer, base_url(), lead_source=has_lead_source)
-    response = current_app.json.response(body)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
-def post_customer() -> Response:
+def _body() -> dict[str, Any]:
     state = get_state()
     body = parse_json_object(request.get_data(cache=False),
                              max_depth=state.config["max_json_depth"])
-    data = load(customer_schema, body, strict=state.config["strict"])
-    customer = create_customer(_context(), data)
-    return _show(customer, 201, {"Location": f"{base_url()}/customers/{customer['id']}"})
+    return load(customer_schema, body, strict=state.config["strict"])
+
+
+def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
+          headers: dict[str, str] | None = None) -> Response:
+    body = show_customers([customer], g.namespace.id, base_url(), expand)[0]
+    return json_response(body, status, headers)
+
+
+def post_customer() -> Response:
+    expand = parse_expand(request.args.get("expand"))
+    customer = create_customer(_context(), _body())
+    return _show(customer, 201, expand, {"Location": f"{base_url()}/customers/{customer['id']}"})
 
 
 def get_customer(customer_id: str) -> Response:
+    expand = parse_expand(request.args.get("expand"))
     customer = get_state().store.get(g.namespace.id, CUSTOMERS, customer_id)
     if customer is None:
         raise NotFound(f"Customer {customer_id} was not found.")
-    return _show(customer, 200)
+    return _show(customer, 200, expand)
+
+
+def put_customer(customer_id: str) -> Response:
+    expand = parse_expand(request.args.get("expand"))
+    customer, created = upsert_customer(_context(), customer_id, _body())
+    if created:
+        return _show(customer, 201, expand,
+                     {"Location": f"{base_url()}/customers/{customer['id']}"})
+    return _show(customer, 200, expand)
+
+
+def delete_customer(customer_id: str) -> Response:
+    merge_customer(_context(), customer_id, request.args.get("targetCustomerId"))
+    return Response(status=204)
 
 
 add_route("/customers", post_customer, ["POST"])
 add_route("/customers/<customer_id>", get_customer, ["GET"])
+add_route("/customers/<customer_id>", put_customer, ["PUT"])
+add_route("/customers/<customer_id>", delete_customer, ["DELETE"])

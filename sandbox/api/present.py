@@ -1,4 +1,4 @@
-"""How stored documents are shown: links made from the request's own base URL.
+"""How stored documents are shown: links made from the request's own base URL, embeds on demand.
 
 Stored documents hold no URLs, so the same customer reads correctly whichever host name,
 port or organization prefix a client used to reach the sandbox.
@@ -8,7 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ("customer_body", "tag_body")
+from flask import Response, current_app
+
+from ..services.customers import LEAD_SOURCES, embedded
+from ..state import get_state
+
+__all__ = ("customer_body", "show_customers", "tag_body", "token_body", "json_response")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def show_customers(customers: list[dict[str, Any]], namespace: str, base_url: str,
+                   expand: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Customers as the API answers them, with ``_links`` and, when asked, ``_embedded``."""
+    shown = []
+    with get_state().store.transaction() as tx:
+        for customer in customers:
+            has_lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"]) is not None
+            body = customer_body(customer, base_url, lead_source=has_lead_source)
+            if expand:
+                body["_embedded"] = embedded(tx, namespace, customer, expand)
+            shown.append(body)
+    return shown
 
 
 def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool) -> dict[str, Any]:
@@ -31,3 +57,7 @@ def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool)
 
 def tag_body(tag: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {**tag, "_links": [{"rel": "self", "href": f"{base_url}/tags/{tag['name']}"}]}
+
+
+def token_body(token: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {**token, "_links": [{"rel": "self", "href": f"{base_url}/tokens/{token['id']}"}]}

@@ -9,8 +9,9 @@ from marshmallow import Schema, ValidationError
 from ..errors import ValidationFailed
 from .base import flatten_errors, strict_unknown_fields
 from .customer import CustomerSchema
+from .token import TokenSchema
 
-__all__ = ("CustomerSchema", "load")
+__all__ = ("CustomerSchema", "TokenSchema", "load")
 
 
 def load(schema: Schema, body: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:

@@ -19,6 +19,7 @@ __all__ = (
     "FullDate",
     "RequestSchema",
     "StrictBoolean",
+    "StrictInteger",
     "Text",
     "flatten_errors",
     "strict_unknown_fields",
@@ -74,6 +75,15 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer and nothing else (marshmallow would accept "7", 7.0 and true)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class FullDate(fields.Date):

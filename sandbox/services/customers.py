@@ -1,28 +1,30 @@
-"""Customer business rules: what the server adds to validated data, and how a create is stored.
+"""Customer business rules: create, upsert, merge-and-delete, and what ``expand`` embeds.
 
 Pure Python: no Flask, no marshmallow. Input is the clean data a schema loaded; output is the
-stored customer document. Every check runs before the first write, so a failed create stores
-nothing.
+stored customer document. Each operation is one store transaction, so a failure part-way (a used
+token, an unknown instrument) stores nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import date
+import re
 from typing import Any
 
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..ids import Clock, IdGenerator, derived_id, format_time
-from ..schemas.contact import CONTACT_FIELDS
 from ..store import Store, Transaction
 from . import tags as tag_rules
+from .contacts import build_contact, derived_names
+from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
-__all__ = ("CUSTOMERS", "LEAD_SOURCES", "Context", "create_customer", "build_contact")
+__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "EXPANDABLE", "Context", "create_customer",
+           "upsert_customer", "merge_customer", "embedded", "parse_expand")
 
 CUSTOMERS = "customers"
 LEAD_SOURCES = "lead-sources"
-TOKENS = "tokens"
+WEBSITES = "websites"
+EXPANDABLE = ("defaultPaymentInstrument", "website", "leadSource")
+CLIENT_ID = re.compile(r"[@~\-.\w]{1,50}", re.ASCII)
 
 #: Writable fields copied as sent (after validation), with the value used when absent.
 _WRITABLE_DEFAULTS: dict[str, Any] = {
@@ -50,38 +52,56 @@ class Context:
 
 
 def create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Create a customer from validated ``data`` and return it as stored.
+    """Create a customer with a generated id from validated ``data``; return it as stored.
 
-    :raises ValidationFailed: for a bad ``paymentToken``, ``defaultPaymentInstrumentId`` or tag.
+    :raises ValidationFailed: for a bad ``paymentToken`` or ``defaultPaymentInstrumentId``.
     """
     with ctx.store.transaction() as tx:
-        now = format_time(ctx.clock.now())
-        _check_payment_references(tx, ctx, data)
-        tags = tag_rules.resolve(tx, ctx, data.get("tags") or [], now)
-        customer_id = ctx.ids.new("cus")
-        customer = _new_document(ctx, customer_id, data, now)
-        customer["tags"] = tags
-        if data.get("leadSource"):
-            tx.insert(ctx.namespace, LEAD_SOURCES, _lead_source(customer_id, data["leadSource"], now))
+        customer = _new_customer(ctx, ctx.ids.new("cus"))
+        _apply(tx, ctx, customer, data, creating=True)
         tx.insert(ctx.namespace, CUSTOMERS, customer)
         return customer
 
 
-def _new_document(ctx: Context, customer_id: str, data: dict[str, Any], now: str) -> dict[str, Any]:
-    address = build_contact(_mirror_top_level(data))
-    email, first_name, last_name = derived_names(address)
-    customer: dict[str, Any] = {
+def upsert_customer(ctx: Context, customer_id: str, data: dict[str, Any]) -> tuple[dict, bool]:
+    """Create the customer with this id, or replace its writable fields; return (customer, new).
+
+    An update keeps ``createdTime``, bumps ``revision`` and ``updatedTime``, and keeps tags,
+    lead source and default instrument unless the body sends them.
+
+    :raises ValidationFailed: for a malformed id or a bad payment reference.
+    """
+    if not CLIENT_ID.fullmatch(customer_id):
+        raise ValidationFailed([{"field": "id", "message": "Must be 1-50 characters: letters, "
+                                 "digits and @ ~ - . _"}])
+    with ctx.store.transaction() as tx:
+        existing = tx.get(ctx.namespace, CUSTOMERS, customer_id)
+        if existing is None:
+            customer = _new_customer(ctx, customer_id)
+            _apply(tx, ctx, customer, data, creating=True)
+            tx.insert(ctx.namespace, CUSTOMERS, customer)
+            return customer, True
+        _apply(tx, ctx, existing, data, creating=False)
+        existing["revision"] += 1
+        existing["updatedTime"] = format_time(ctx.clock.now())
+        tx.put(ctx.namespace, CUSTOMERS, existing)
+        return existing, False
+
+
+def _new_customer(ctx: Context, customer_id: str) -> dict[str, Any]:
+    now = format_time(ctx.clock.now())
+    return {
         "id": customer_id,
-        "email": email,
-        "firstName": first_name,
-        "lastName": last_name,
+        "email": None,
+        "firstName": None,
+        "lastName": None,
         "websiteId": None,
         "defaultPaymentInstrument": None,
         "preferredPayoutInstrumentId": None,
         "createdTime": now,
         "updatedTime": now,
         "customFields": {},
-        "primaryAddress": address,
+        "primaryAddress": None,
         "company": None,
         "averageValue": {"currency": "USD", "amount": 0, "amountUsd": 0},
         "paymentCount": 0,
@@ -98,10 +118,31 @@ def _new_document(ctx: Context, customer_id: str, data: dict[str, Any], now: str
         "notificationEmails": [],
         "isEddRequired": False,
     }
+
+
+def _apply(tx: Transaction, ctx: Context, customer: dict[str, Any], data: dict[str, Any],
+           *, creating: bool) -> None:
+    """Write validated ``data`` onto ``customer`` (replace semantics for writable fields)."""
+    now = format_time(ctx.clock.now())
     for field, default in _WRITABLE_DEFAULTS.items():
         value = data.get(field)
         customer[field] = default if value is None else value
-    return customer
+    address = build_contact(_mirror_top_level(data))
+    customer["primaryAddress"] = address
+    customer["email"], customer["firstName"], customer["lastName"] = derived_names(address)
+    if creating or "tags" in data:
+        customer["tags"] = tag_rules.resolve(tx, ctx, data.get("tags") or [], now)
+    if creating or "leadSource" in data:
+        _store_lead_source(tx, ctx, customer["id"], data.get("leadSource"), now)
+    if data.get("paymentToken") is not None:
+        instrument = redeem_token(tx, ctx, data["paymentToken"], customer["id"], address)
+        customer["defaultPaymentInstrument"] = {"method": instrument["method"],
+                                                "paymentInstrumentId": instrument["id"]}
+    elif data.get("defaultPaymentInstrumentId") is not None:
+        customer["defaultPaymentInstrument"] = instrument_reference(
+            tx, ctx, data["defaultPaymentInstrumentId"], customer["id"])
+    elif "defaultPaymentInstrumentId" in data:
+        customer["defaultPaymentInstrument"] = None
 
 
 def _mirror_top_level(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -119,45 +160,88 @@ def _mirror_top_level(data: dict[str, Any]) -> dict[str, Any] | None:
     return address
 
 
-def build_contact(contact: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A contact as the API answers it: every key present, ``dob`` as text, a content hash."""
-    if contact is None:
-        return None
-    full: dict[str, Any] = {key: contact.get(key) for key in CONTACT_FIELDS}
-    full["phoneNumbers"] = list(contact.get("phoneNumbers") or [])
-    full["emails"] = list(contact.get("emails") or [])
-    if isinstance(full["dob"], date):
-        full["dob"] = full["dob"].isoformat()
-    full["hash"] = None
-    digest_source = json.dumps({k: v for k, v in full.items() if k != "hash"}, sort_keys=True)
-    full["hash"] = hashlib.sha1(digest_source.encode("utf-8")).hexdigest()
-    return full
-
-
-def derived_names(address: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
-    """Top-level email, firstName, lastName as Rebilly derives them from the primary address."""
-    if not address:
-        return None, None, None
-    emails = address.get("emails") or []
-    primary = next((entry for entry in emails if entry.get("primary")), emails[0] if emails else None)
-    return (primary["value"] if primary else None), address.get("firstName"), address.get("lastName")
-
-
-def _lead_source(customer_id: str, lead_source: dict[str, Any], now: str) -> dict[str, Any]:
-    return {**lead_source, "id": customer_id, "customerId": customer_id,
-            "createdTime": now, "updatedTime": now}
-
-
-def _check_payment_references(tx: Transaction, ctx: Context, data: dict[str, Any]) -> None:
-    """A new customer owns no instrument yet, so only a usable payment token can name one."""
-    token_id = data.get("paymentToken")
-    if token_id is not None:
-        if tx.get(ctx.namespace, TOKENS, token_id) is None:
-            raise ValidationFailed([{"field": "paymentToken",
-                                     "message": "No payment token with this id exists."}])
+def _store_lead_source(tx: Transaction, ctx: Context, customer_id: str,
+                       lead_source: dict[str, Any] | None, now: str) -> None:
+    if not lead_source:
+        tx.delete(ctx.namespace, LEAD_SOURCES, customer_id)
         return
-    if data.get("defaultPaymentInstrumentId") is not None:
-        raise ValidationFailed([{
-            "field": "defaultPaymentInstrumentId",
-            "message": "No payment instrument with this id belongs to the customer.",
-        }])
+    previous = tx.get(ctx.namespace, LEAD_SOURCES, customer_id)
+    tx.put(ctx.namespace, LEAD_SOURCES, {
+        **lead_source, "id": customer_id, "customerId": customer_id,
+        "createdTime": previous["createdTime"] if previous else now, "updatedTime": now})
+
+
+def merge_customer(ctx: Context, customer_id: str, target_id: str | None) -> None:
+    """Move a customer's instruments and tags to ``target_id``, then delete the customer.
+
+    :raises NotFound: when the customer does not exist.
+    :raises ValidationFailed: on ``targetCustomerId`` when it is missing, the same customer, or
+        not a customer of this namespace.
+    """
+    with ctx.store.transaction() as tx:
+        source = tx.get(ctx.namespace, CUSTOMERS, customer_id)
+        if source is None:
+            raise NotFound(f"Customer {customer_id} was not found.")
+        target = _merge_target(tx, ctx, customer_id, target_id)
+        now = format_time(ctx.clock.now())
+        for instrument in tx.view(ctx.namespace, PAYMENT_INSTRUMENTS):
+            if instrument["customerId"] == customer_id:
+                tx.put(ctx.namespace, PAYMENT_INSTRUMENTS,
+                       {**instrument, "customerId": target["id"], "updatedTime": now})
+        known_tags = {tag["id"] for tag in target["tags"]}
+        target["tags"] += [tag for tag in source["tags"] if tag["id"] not in known_tags]
+        if target["defaultPaymentInstrument"] is None:
+            target["defaultPaymentInstrument"] = source["defaultPaymentInstrument"]
+        target["revision"] += 1
+        target["updatedTime"] = now
+        tx.put(ctx.namespace, CUSTOMERS, target)
+        tx.delete(ctx.namespace, CUSTOMERS, customer_id)
+        tx.delete(ctx.namespace, LEAD_SOURCES, customer_id)
+
+
+def _merge_target(tx: Transaction, ctx: Context, customer_id: str,
+                  target_id: str | None) -> dict[str, Any]:
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed([{"field": "targetCustomerId", "message": message}])
+
+    if not target_id:
+        raise refuse("Name the customer to merge into with targetCustomerId.")
+    if target_id == customer_id:
+        raise refuse("A customer cannot be merged into itself.")
+    target = tx.get(ctx.namespace, CUSTOMERS, target_id)
+    if target is None:
+        raise refuse(f"No customer {target_id} exists to merge into.")
+    return target
+
+
+def parse_expand(raw: str | None) -> tuple[str, ...]:
+    """The names of an ``expand`` query parameter.
+
+    :raises ValidationFailed: on ``expand`` for a name a customer cannot embed.
+    """
+    names = tuple(name.strip() for name in (raw or "").split(",") if name.strip())
+    unknown = [name for name in names if name not in EXPANDABLE]
+    if unknown:
+        raise ValidationFailed([{"field": "expand", "message": f"Cannot expand {', '.join(unknown)}; "
+                                 f"a customer embeds {', '.join(EXPANDABLE)}."}])
+    return names
+
+
+def embedded(tx: Transaction, namespace: str, customer: dict[str, Any],
+             names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``_embedded`` objects ``expand`` asked for that exist for this customer."""
+    found: dict[str, Any] = {}
+    instrument = customer.get("defaultPaymentInstrument")
+    if "defaultPaymentInstrument" in names and instrument:
+        document = tx.get(namespace, PAYMENT_INSTRUMENTS, instrument["paymentInstrumentId"])
+        if document:
+            found["defaultPaymentInstrument"] = document
+    if "website" in names and customer.get("websiteId"):
+        website = tx.get(namespace, WEBSITES, customer["websiteId"])
+        if website:
+            found["website"] = website
+    if "leadSource" in names:
+        lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"])
+        if lead_source:
+            found["leadSource"] = lead_source
+    return found

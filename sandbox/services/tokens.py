@@ -1,0 +1,104 @@
+"""Payment tokens and the payment instruments they become.
+
+A token is single-use and expires 30 minutes after it is made. Redeeming one (a ``paymentToken``
+on a customer create or upsert) marks it used and makes a payment instrument for that customer,
+billed to the token's address or else the customer's primary address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..cards import brand_of
+from ..errors import ValidationFailed
+from ..ids import format_time
+from ..store import Transaction
+from .contacts import build_contact
+
+if TYPE_CHECKING:
+    from .customers import Context
+
+__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "TOKEN_LIFETIME", "create_token", "redeem_token",
+           "instrument_reference")
+
+TOKENS = "tokens"
+PAYMENT_INSTRUMENTS = "payment-instruments"
+TOKEN_LIFETIME = timedelta(minutes=30)
+
+
+def create_token(ctx: "Context", data: dict[str, Any]) -> dict[str, Any]:
+    """Make a payment-card token from validated ``data``; the card number is not kept."""
+    now = ctx.clock.now()
+    card = data["paymentInstrument"]
+    token = {
+        "id": ctx.ids.new("tok"),
+        "method": data["method"],
+        "paymentInstrument": {
+            "bin": card["pan"][:6],
+            "last4": card["pan"][-4:],
+            "brand": brand_of(card["pan"]),
+            "expMonth": card["expMonth"],
+            "expYear": card["expYear"],
+        },
+        "billingAddress": build_contact(data.get("billingAddress")),
+        "isUsed": False,
+        "usageTime": None,
+        "expirationTime": format_time(now + TOKEN_LIFETIME),
+        "createdTime": format_time(now),
+        "updatedTime": format_time(now),
+    }
+    with ctx.store.transaction() as tx:
+        tx.insert(ctx.namespace, TOKENS, token)
+    return token
+
+
+def _refuse(message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": "paymentToken", "message": message}])
+
+
+def redeem_token(tx: Transaction, ctx: "Context", token_id: str, customer_id: str,
+                 primary_address: dict[str, Any] | None) -> dict[str, Any]:
+    """Use up a token: mark it used and make the customer's payment instrument from it.
+
+    Call inside the customer's transaction, so two creates racing for one token cannot both win.
+
+    :raises ValidationFailed: on ``paymentToken`` when the token is unknown, used or expired.
+    """
+    token = tx.get(ctx.namespace, TOKENS, token_id)
+    if token is None:
+        raise _refuse("No payment token with this id exists.")
+    if token["isUsed"]:
+        raise _refuse("This payment token has already been used.")
+    now = ctx.clock.now()
+    if now >= datetime.fromisoformat(token["expirationTime"]):
+        raise _refuse("This payment token has expired (tokens last 30 minutes).")
+    token.update(isUsed=True, usageTime=format_time(now), updatedTime=format_time(now))
+    tx.put(ctx.namespace, TOKENS, token)
+    instrument = {
+        "id": ctx.ids.new("inst"),
+        "customerId": customer_id,
+        "method": token["method"],
+        **token["paymentInstrument"],
+        "billingAddress": token["billingAddress"] or primary_address,
+        "status": "active",
+        "createdTime": format_time(now),
+        "updatedTime": format_time(now),
+    }
+    tx.insert(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+    return instrument
+
+
+def instrument_reference(tx: Transaction, ctx: "Context", instrument_id: str,
+                         customer_id: str) -> dict[str, str]:
+    """``defaultPaymentInstrument`` for an instrument the customer owns.
+
+    :raises ValidationFailed: on ``defaultPaymentInstrumentId`` otherwise.
+    """
+    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    if instrument is None or instrument["customerId"] != customer_id:
+        raise ValidationFailed([{
+            "field": "defaultPaymentInstrumentId",
+            "message": "No payment instrument with this id belongs to the customer.",
+        }])
+    return {"method": instrument["method"], "paymentInstrumentId": instrument["id"]}
