@@ -17,9 +17,11 @@ run: $(STAMP)
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
 test: $(STAMP)
+	$(BIN)/rebilly-sandbox fixtures check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || echo "wrk could not be installed: using the Python load generator"
 	$(BIN)/python scripts/bench.py $(ARGS)
 
 clean:

@@ -1,15 +1,18 @@
-"""The ``rebilly-sandbox`` command: ``serve`` starts the sandbox with every setting as a flag."""
+"""The ``rebilly-sandbox`` command: ``serve`` (every setting as a flag) and ``fixtures list|check``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
 from . import create_app
 from .version import __version__
 from .config import SETTINGS, ConfigError
+from .errors import SandboxError
+from .fixtures import KINDS, check_fixture_set, fixture_names, fixtures_dir, read_fixture
 from .serving import Server
 from .store import StorageError
 
@@ -39,7 +42,35 @@ def _parser() -> argparse.ArgumentParser:
             serve.add_argument(setting.flag, dest=setting.name, default=None, metavar="VALUE",
                                help=f"{setting.help} [default {_shown(setting.default)}; "
                                     f"env {setting.env}]")
+    fixtures = commands.add_parser("fixtures", help="list or check the fixture sets")
+    fixtures.add_argument("action", choices=("list", "check"))
+    fixtures.add_argument("--fixtures-dir", metavar="DIR", default=None,
+                          help="folder of fixture sets [default: the shipped sets; "
+                               "env SANDBOX_FIXTURES_DIR]")
     return parser
+
+
+def _fixtures_command(action: str, folder_setting: str | None) -> int:
+    folder = fixtures_dir(folder_setting or os.environ.get("SANDBOX_FIXTURES_DIR"))
+    names = fixture_names(folder)
+    if not names:
+        print(f"rebilly-sandbox: no fixture sets in {folder}", file=sys.stderr)
+        return 1
+    failed = 0
+    for name in names:
+        try:
+            data = read_fixture(folder, name)
+            counts = check_fixture_set(data) if action == "check" else {
+                kind: len(data.get(kind) or []) for kind in KINDS}
+        except SandboxError as error:
+            failed += 1
+            problems = error.extra.get("invalidFields") or [{"field": "", "message": error.detail}]
+            for problem in problems:
+                print(f"FAILED {name}: {problem['field']}: {problem['message']}")
+            continue
+        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        print(f"{'ok' if action == 'check' else '-'} {name}: {summary}")
+    return 1 if failed else 0
 
 
 def _shown(default: object) -> str:
@@ -51,6 +82,8 @@ def _shown(default: object) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "fixtures":
+        return _fixtures_command(args.action, args.fixtures_dir)
     if args.command != "serve":
         _parser().print_help()
         return 2

@@ -32,6 +32,10 @@ def _parse_optional_int(raw: str) -> int | None:
     return None if raw.strip().lower() in ("", "none") else int(raw)
 
 
+def _parse_optional_str(raw: str) -> str | None:
+    return raw.strip() or None
+
+
 def _parse_key_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -83,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Fold the journal into the snapshot once it grows past this many bytes.",
     ),
     Setting("fsync", False, _parse_bool, "fsync the journal on every write (power-loss safety)."),
+    Setting("fixtures", None, _parse_optional_str,
+            "Fixture set every namespace starts with, and returns to on reset."),
+    Setting("fixtures_dir", None, _parse_optional_str,
+            "Folder of fixture sets (*.json); default: the sets shipped with the sandbox."),
+    Setting("admin_token", None, _parse_optional_str,
+            "When set, /__admin routes need 'Authorization: Bearer <token>'."),
+    Setting("journal_entries", 1000, int, "Requests kept in each namespace's request journal."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
 )
 
@@ -121,7 +132,7 @@ def _parse(setting: Setting, raw: str, *, source: str) -> Any:
 def _check(config: dict[str, Any]) -> None:
     if not 0 <= config["port"] <= 65535:
         raise ConfigError(f"port must be between 0 and 65535, got {config['port']}")
-    for name in ("threads", "max_body_bytes", "max_json_depth", "rate_window"):
+    for name in ("threads", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["rate_limit"] < 0:

@@ -67,6 +67,20 @@ class Clock:
     def frozen(self) -> bool:
         return self._frozen is not None
 
+    def copy(self) -> "Clock":
+        """A clock that stands where this one stands and then moves on its own."""
+        twin = Clock()
+        with self._lock:
+            twin._frozen, twin._offset = self._frozen, self._offset
+        return twin
+
+    def describe(self) -> dict[str, object]:
+        with self._lock:
+            frozen, offset = self._frozen, self._offset
+        now = frozen or datetime.now(timezone.utc) + offset
+        return {"now": now.isoformat(), "frozen": frozen is not None,
+                "offsetSeconds": round(offset.total_seconds(), 6) if frozen is None else None}
+
     def freeze(self, at: datetime | None = None) -> None:
         """Stop time at ``at`` (default: now) until ``resume`` or ``reset``."""
         with self._lock:

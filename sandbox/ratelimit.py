@@ -23,9 +23,9 @@ class Allowance:
 
 
 class RateLimiter:
-    """Fixed windows per namespace; ``limit`` 0 counts nothing and refuses nothing."""
+    """Fixed windows per namespace, on the namespace's clock; ``limit`` 0 refuses nothing."""
 
-    def __init__(self, limit: int, window_seconds: int, now: Callable[[], float]):
+    def __init__(self, limit: int, window_seconds: int, now: Callable[[str], float]):
         self.limit = limit
         self.window = window_seconds
         self._now = now
@@ -39,7 +39,7 @@ class RateLimiter:
         """
         if self.limit <= 0:
             return None
-        now = self._now()
+        now = self._now(namespace)
         with self._lock:
             started, used = self._windows.get(namespace, (now, 0))
             if now - started >= self.window:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from .ids import Clock, IdGenerator
 from .ratelimit import RateLimiter
+from .requestjournal import RequestJournal
 from .store import Store
 
 __all__ = ("SandboxState", "get_state", "init_app")
@@ -20,19 +21,34 @@ class SandboxState:
     config: dict[str, Any]
     store: Store
     ids: IdGenerator
-    clock: Clock
-    rate_limiter: RateLimiter
+    #: The global clock; namespaces follow it unless their time was moved on its own.
+    clock: Clock = field(default_factory=Clock)
+    namespace_clocks: dict[str, Clock] = field(default_factory=dict)
+    #: Namespaces this process has already given the start-up fixture set (``--fixtures``).
+    seeded: set[str] = field(default_factory=set)
     started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.rate_limiter = RateLimiter(
+            self.config["rate_limit"], self.config["rate_window"],
+            lambda namespace: self.clock_for(namespace).now().timestamp())
+        self.journal = RequestJournal(self.config["journal_entries"])
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SandboxState":
-        clock = Clock()
         path = None if config["db"] == "memory" else config["db"]
         store = Store(path, fsync=config["fsync"], compact_bytes=config["journal_compact_bytes"])
-        limiter = RateLimiter(config["rate_limit"], config["rate_window"],
-                              lambda: clock.now().timestamp())
-        return cls(config=config, store=store, ids=IdGenerator(config["seed"]), clock=clock,
-                   rate_limiter=limiter)
+        return cls(config=config, store=store, ids=IdGenerator(config["seed"]))
+
+    def clock_for(self, namespace: str) -> Clock:
+        """The clock a namespace's requests read: its own once moved alone, else the global one."""
+        return self.namespace_clocks.get(namespace, self.clock)
+
+    def own_clock(self, namespace: str) -> Clock:
+        """Give a namespace a clock of its own (starting where the global one stands)."""
+        if namespace not in self.namespace_clocks:
+            self.namespace_clocks[namespace] = self.clock.copy()
+        return self.namespace_clocks[namespace]
 
     def close(self) -> None:
         self.store.close()

@@ -1,21 +1,43 @@
-"""The ``/__admin`` API: health, reset and snapshots, over HTTP as a thin layer on Python calls.
+"""The ``/__admin`` API over HTTP: one explicit route table, each a thin layer on a Python call.
 
 An admin request names its namespace the way an API request does, with ``REB-APIKEY``;
-``Authorization`` stays free for an admin token. Admin routes are never rate limited.
+``Authorization`` is kept for the admin token (``--admin-token``). Admin routes are never rate
+limited and never recorded in the request journal.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, request
+import hmac
+from typing import Any, Callable
 
+from flask import Blueprint, Flask, Response, request
+
+from ..api.present import json_response
 from ..auth import authenticate
-from ..errors import BadRequest
+from ..errors import BadRequest, Unauthorized
+from ..jsonbody import parse_json_object
+from ..schemas import load
+from ..schemas.admin import ClockSchema, JournalQuerySchema
 from ..state import get_state
 from . import operations
 
 __all__ = ("bp", "init_app")
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
+clock_schema = ClockSchema()
+journal_query_schema = JournalQuerySchema()
+
+
+@bp.before_request
+def _check_admin_token() -> None:
+    expected = get_state().config["admin_token"]
+    if expected is None:
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(),
+                                                             expected.encode()):
+        raise Unauthorized("Admin routes need 'Authorization: Bearer <admin token>'.",
+                           headers={"WWW-Authenticate": 'Bearer realm="rebilly-sandbox admin"'})
 
 
 def _namespace(required: bool) -> str | None:
@@ -27,41 +49,97 @@ def _namespace(required: bool) -> str | None:
                         accepted_keys=get_state().config["api_keys"]).id
 
 
-def _json(body, status: int = 200) -> Response:
-    response = current_app.json.response(body)
-    response.status_code = status
-    return response
+def _body(required: bool = True) -> dict[str, Any] | None:
+    raw = request.get_data()
+    if not raw.strip() and not required:
+        return None
+    return parse_json_object(raw, max_depth=get_state().config["max_json_depth"])
 
 
-@bp.get("/health")
 def health() -> Response:
-    return _json(operations.health(get_state()))
+    return json_response(operations.health(get_state()))
 
 
-@bp.post("/reset")
 def reset() -> Response:
-    return _json(operations.reset(get_state(), _namespace(required=False)))
+    return json_response(operations.reset(get_state(), _namespace(required=False)))
 
 
-@bp.get("/snapshots")
+def list_fixtures() -> Response:
+    return json_response(operations.list_fixtures(get_state()))
+
+
+def load_named_fixtures(name: str) -> Response:
+    return json_response(operations.load_fixtures(get_state(), _namespace(required=True), name),
+                         201)
+
+
+def load_inline_fixtures() -> Response:
+    namespace = _namespace(required=True)
+    return json_response(operations.load_fixtures(get_state(), namespace, inline=_body()), 201)
+
+
+def export() -> Response:
+    return json_response(operations.export(get_state(), _namespace(required=True)))
+
+
 def list_snapshots() -> Response:
-    return _json(operations.list_snapshots(get_state(), _namespace(required=True)))
+    return json_response(operations.list_snapshots(get_state(), _namespace(required=True)))
 
 
-@bp.post("/snapshots/<name>")
 def save_snapshot(name: str) -> Response:
-    return _json(operations.save_snapshot(get_state(), _namespace(required=True), name), 201)
+    return json_response(operations.save_snapshot(get_state(), _namespace(required=True), name),
+                         201)
 
 
-@bp.post("/snapshots/<name>/restore")
 def restore_snapshot(name: str) -> Response:
-    return _json(operations.restore_snapshot(get_state(), _namespace(required=True), name))
+    return json_response(operations.restore_snapshot(get_state(), _namespace(required=True),
+                                                     name))
 
 
-@bp.delete("/snapshots/<name>")
 def delete_snapshot(name: str) -> Response:
     operations.delete_snapshot(get_state(), _namespace(required=True), name)
     return Response(status=204)
+
+
+def get_clock() -> Response:
+    return json_response(operations.clock(get_state(), _namespace(required=False)))
+
+
+def move_clock() -> Response:
+    change = load(clock_schema, _body())
+    return json_response(operations.move_clock(
+        get_state(), _namespace(required=False), change["action"], change.get("time"),
+        change.get("seconds")))
+
+
+def list_requests() -> Response:
+    filters = load(journal_query_schema, request.args.to_dict())
+    return json_response(operations.requests(get_state(), _namespace(required=True), filters))
+
+
+def clear_requests() -> Response:
+    return json_response(operations.clear_requests(get_state(), _namespace(required=False)))
+
+
+ROUTES: tuple[tuple[str, str, Callable[..., Response]], ...] = (
+    ("/health", "GET", health),
+    ("/reset", "POST", reset),
+    ("/fixtures", "GET", list_fixtures),
+    ("/fixtures", "POST", load_inline_fixtures),
+    ("/fixtures/<name>", "POST", load_named_fixtures),
+    ("/export", "GET", export),
+    ("/snapshots", "GET", list_snapshots),
+    ("/snapshots/<name>", "POST", save_snapshot),
+    ("/snapshots/<name>/restore", "POST", restore_snapshot),
+    ("/snapshots/<name>", "DELETE", delete_snapshot),
+    ("/clock", "GET", get_clock),
+    ("/clock", "POST", move_clock),
+    ("/requests", "GET", list_requests),
+    ("/requests", "DELETE", clear_requests),
+)
+
+for _rule, _method, _view in ROUTES:
+    bp.add_url_rule(_rule, view_func=_view, methods=[_method], strict_slashes=False)
 
 
 def init_app(app: Flask) -> None:

@@ -1,19 +1,29 @@
-"""Admin operations as plain Python calls; the HTTP routes and the test helpers both use these."""
+"""Admin operations as plain Python calls; the HTTP routes and the test helpers both use these.
+
+``namespace`` arguments are namespace ids (``sandbox.auth.namespace_for(key).id``); ``None``
+means every namespace where that makes sense (reset, clock, clearing the journal).
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..version import __version__
 from ..errors import BadRequest, NotFound
+from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
+                        read_fixture)
+from ..services.customers import Context
+from ..seeding import SEEDED_KIND, seed_namespace
 from ..state import SandboxState
+from ..version import __version__
 
-__all__ = ("health", "reset", "save_snapshot", "restore_snapshot", "list_snapshots",
-           "delete_snapshot")
+__all__ = ("health", "reset", "list_fixtures", "load_fixtures", "export",
+           "save_snapshot", "restore_snapshot", "list_snapshots", "delete_snapshot",
+           "clock", "move_clock", "requests", "clear_requests")
 
-SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 
 def health(state: SandboxState) -> dict[str, Any]:
@@ -22,27 +32,61 @@ def health(state: SandboxState) -> dict[str, Any]:
         "version": __version__,
         "uptimeSeconds": round(time.monotonic() - state.started, 3),
         "store": state.store.kind,
+        "fixtures": state.config["fixtures"],
     }
 
 
+def _context(state: SandboxState, namespace: str) -> Context:
+    return Context(state.store, state.ids, state.clock_for(namespace), namespace)
+
+
 def reset(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
-    """Clear one namespace (or all): its data and its rate-limit counter. Idempotent."""
+    """Back to a clean state: data, journal, rate counters and clock of one namespace (or all),
+    then the start-up fixture set again. Idempotent."""
     if namespace is None:
         removed = state.store.clear_all()
+        state.namespace_clocks.clear()
+        state.clock.reset()
+        state.seeded.clear()
     else:
         removed = state.store.clear_namespace(namespace)
+        state.namespace_clocks.pop(namespace, None)
+        state.seeded.discard(namespace)
+    removed.pop(SEEDED_KIND, None)
+    journal_entries = state.journal.clear(namespace)
     state.rate_limiter.reset(namespace)
-    return {"scope": "namespace" if namespace else "all", "removed": removed}
+    if namespace is not None:
+        seed_namespace(state, namespace)
+    return {"scope": "namespace" if namespace else "all", "removed": removed,
+            "journalEntries": journal_entries, "fixtures": state.config["fixtures"]}
+
+
+def list_fixtures(state: SandboxState) -> list[dict[str, Any]]:
+    return describe_fixtures(fixtures_dir(state.config["fixtures_dir"]))
+
+
+def load_fixtures(state: SandboxState, namespace: str, name: str | None = None,
+                  inline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load the named set, or an inline one, into a namespace: all of it or, on error, nothing."""
+    data = inline if inline is not None else read_fixture(
+        fixtures_dir(state.config["fixtures_dir"]), name or "")
+    loaded = load_fixture_set(_context(state, namespace), data, strict=state.config["strict"])
+    return {"name": name, "loaded": loaded}
+
+
+def export(state: SandboxState, namespace: str) -> dict[str, Any]:
+    return export_namespace(state.store, namespace)
 
 
 def _checked(name: str) -> str:
-    if not SNAPSHOT_NAME.match(name):
+    if not SNAPSHOT_NAME.fullmatch(name):
         raise BadRequest("Snapshot names are 1-64 letters, digits, '.', '_' or '-'.")
     return name
 
 
 def save_snapshot(state: SandboxState, namespace: str, name: str) -> dict[str, Any]:
     saved = state.store.save_snapshot(namespace, _checked(name))
+    saved.pop(SEEDED_KIND, None)
     return {"name": name, "saved": saved}
 
 
@@ -50,6 +94,8 @@ def restore_snapshot(state: SandboxState, namespace: str, name: str) -> dict[str
     restored = state.store.restore_snapshot(namespace, _checked(name))
     if restored is None:
         raise NotFound(f"No snapshot named {name!r} in this namespace.")
+    restored.pop(SEEDED_KIND, None)
+    state.seeded.discard(namespace)
     return {"name": name, "restored": restored}
 
 
@@ -60,3 +106,37 @@ def list_snapshots(state: SandboxState, namespace: str) -> list[str]:
 def delete_snapshot(state: SandboxState, namespace: str, name: str) -> None:
     if not state.store.delete_snapshot(namespace, _checked(name)):
         raise NotFound(f"No snapshot named {name!r} in this namespace.")
+
+
+def clock(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
+    target = state.clock if namespace is None else state.clock_for(namespace)
+    return {**target.describe(), "scope": "global" if target is state.clock else "namespace"}
+
+
+def move_clock(state: SandboxState, namespace: str | None, action: str,
+               at: datetime | None = None, seconds: float | None = None) -> dict[str, Any]:
+    """Freeze, set, advance, resume or return to real time: one namespace's clock, or the global
+    one (which every namespace without a clock of its own follows)."""
+    target = state.clock if namespace is None else state.own_clock(namespace)
+    if action == "freeze":
+        target.freeze(at)
+    elif action == "set":
+        target.set(at)
+    elif action == "advance":
+        target.advance(timedelta(seconds=seconds or 0))
+    elif action == "resume":
+        target.resume()
+    elif namespace is None:
+        target.reset()
+    else:
+        state.namespace_clocks.pop(namespace, None)
+    return clock(state, namespace)
+
+
+def requests(state: SandboxState, namespace: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    limit = filters.pop("limit", None)
+    return state.journal.entries(namespace, filters, limit)
+
+
+def clear_requests(state: SandboxState, namespace: str | None) -> dict[str, int]:
+    return {"cleared": state.journal.clear(namespace)}

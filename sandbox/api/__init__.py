@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import customers, tokens  # noqa: F401  (each adds its routes to the blueprint)
+from . import customer_list  # noqa: F401
 from .routing import bp
 
 __all__ = ("init_app",)

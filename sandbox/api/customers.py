@@ -7,27 +7,14 @@ from typing import Any
 from flask import Response, g, request
 
 from ..errors import NotFound
-from ..jsonbody import parse_json_object
-from ..schemas import CustomerSchema, load
-from ..services.customers import (CUSTOMERS, Context, create_customer, merge_customer,
-                                  parse_expand, upsert_customer)
+from ..schemas import CustomerSchema
+from ..services.customers import (CUSTOMERS, create_customer, merge_customer, parse_expand,
+                                  upsert_customer)
 from ..state import get_state
 from .present import json_response, show_customers
-from .routing import add_route, base_url
+from .routing import add_route, base_url, load_body, service_context
 
 customer_schema = CustomerSchema()
-
-
-def _context() -> Context:
-    state = get_state()
-    return Context(state.store, state.ids, state.clock, g.namespace.id, g.organization_id)
-
-
-def _body() -> dict[str, Any]:
-    state = get_state()
-    body = parse_json_object(request.get_data(cache=False),
-                             max_depth=state.config["max_json_depth"])
-    return load(customer_schema, body, strict=state.config["strict"])
 
 
 def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
@@ -38,7 +25,7 @@ def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
 
 def post_customer() -> Response:
     expand = parse_expand(request.args.get("expand"))
-    customer = create_customer(_context(), _body())
+    customer = create_customer(service_context(), load_body(customer_schema))
     return _show(customer, 201, expand, {"Location": f"{base_url()}/customers/{customer['id']}"})
 
 
@@ -52,7 +39,7 @@ def get_customer(customer_id: str) -> Response:
 
 def put_customer(customer_id: str) -> Response:
     expand = parse_expand(request.args.get("expand"))
-    customer, created = upsert_customer(_context(), customer_id, _body())
+    customer, created = upsert_customer(service_context(), customer_id, load_body(customer_schema))
     if created:
         return _show(customer, 201, expand,
                      {"Location": f"{base_url()}/customers/{customer['id']}"})
@@ -60,7 +47,7 @@ def put_customer(customer_id: str) -> Response:
 
 
 def delete_customer(customer_id: str) -> Response:
-    merge_customer(_context(), customer_id, request.args.get("targetCustomerId"))
+    merge_customer(service_context(), customer_id, request.args.get("targetCustomerId"))
     return Response(status=204)
 
 

@@ -6,12 +6,21 @@ against the namespace's rate limit before its view runs.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from flask import Blueprint, Response, g, request
+from marshmallow import Schema
+from werkzeug.exceptions import HTTPException
 
 from ..auth import authenticate
+from ..jsonbody import parse_json_object
+from ..schemas import load
+from ..seeding import seed_namespace
+from ..services.customers import Context
 from ..state import get_state
 
-__all__ = ("bp", "add_route", "base_url")
+__all__ = ("bp", "add_route", "base_url", "load_body", "service_context")
 
 bp = Blueprint("api", __name__)
 
@@ -35,17 +44,37 @@ def _authenticate_and_count() -> None:
         allow_publishable=request.endpoint in PUBLISHABLE_ENDPOINTS,
         accepted_keys=state.config["api_keys"],
     )
+    seed_namespace(state, g.namespace.id)
     g.allowance = None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         g.allowance = state.rate_limiter.hit(g.namespace.id)
 
 
 @bp.after_request
-def _rate_limit_headers(response: Response) -> Response:
+def _rate_limit_headers_and_journal(response: Response) -> Response:
     allowance = g.get("allowance")
     if allowance is not None and response.status_code < 400:
         response.headers.update(allowance.headers())
+    namespace = g.get("namespace")
+    if namespace is not None:
+        _journal(namespace.id, response)
     return response
+
+
+def _journal(namespace: str, response: Response) -> None:
+    state = get_state()
+    try:
+        body = request.get_data()
+    except HTTPException:  # too large or cut off: journal the request without it
+        body = b""
+    started = g.get("started")
+    state.journal.record(
+        namespace,
+        time=state.clock_for(namespace).now().isoformat(timespec="milliseconds"),
+        method=request.method, path=request.path, query=request.query_string.decode("latin-1"),
+        headers=request.headers.items(), body=body, status=response.status_code,
+        duration_ms=(time.perf_counter() - started) * 1000 if started else 0.0,
+        fault=g.get("fault"), stored=g.get("stored_before_fault", False))
 
 
 def base_url() -> str:
@@ -57,6 +86,21 @@ def base_url() -> str:
             cached = f"{cached}/organizations/{g.organization_id}"
         g.base_url = cached
     return cached
+
+
+def load_body(schema: Schema) -> dict[str, Any]:
+    """The request body, parsed as JSON whatever its Content-Type and validated by ``schema``."""
+    config = get_state().config
+    body = parse_json_object(request.get_data(), max_depth=config["max_json_depth"])
+    return load(schema, body, strict=config["strict"])
+
+
+def service_context() -> Context:
+    """What a service needs to act for this request: store, ids, the namespace and its clock."""
+    state = get_state()
+    namespace = g.namespace.id
+    return Context(state.store, state.ids, state.clock_for(namespace), namespace,
+                   g.organization_id)
 
 
 def add_route(rule: str, view, methods: list[str], *, publishable: bool = False) -> None:

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Response, g
 
 from ..errors import NotFound
-from ..jsonbody import parse_json_object
-from ..schemas import TokenSchema, load
-from ..services.customers import Context
+from ..schemas import TokenSchema
 from ..services.tokens import TOKENS, create_token
 from ..state import get_state
 from .present import json_response, token_body
-from .routing import add_route, base_url
+from .routing import add_route, base_url, load_body, service_context
 
 token_schema = TokenSchema()
 
 
 def post_token() -> Response:
-    state = get_state()
-    body = parse_json_object(request.get_data(cache=False),
-                             max_depth=state.config["max_json_depth"])
-    data = load(token_schema, body, strict=state.config["strict"])
-    ctx = Context(state.store, state.ids, state.clock, g.namespace.id, g.organization_id)
-    token = create_token(ctx, data)
+    token = create_token(service_context(), load_body(token_schema))
     return json_response(token_body(token, base_url()), 201,
                          {"Location": f"{base_url()}/tokens/{token['id']}"})
 

@@ -184,7 +184,7 @@ def merge_customer(ctx: Context, customer_id: str, target_id: str | None) -> Non
             raise NotFound(f"Customer {customer_id} was not found.")
         target = _merge_target(tx, ctx, customer_id, target_id)
         now = format_time(ctx.clock.now())
-        for instrument in tx.view(ctx.namespace, PAYMENT_INSTRUMENTS):
+        for instrument in list(tx.view(ctx.namespace, PAYMENT_INSTRUMENTS)):
             if instrument["customerId"] == customer_id:
                 tx.put(ctx.namespace, PAYMENT_INSTRUMENTS,
                        {**instrument, "customerId": target["id"], "updatedTime": now})

@@ -27,12 +27,15 @@ PAYMENT_INSTRUMENTS = "payment-instruments"
 TOKEN_LIFETIME = timedelta(minutes=30)
 
 
-def create_token(ctx: "Context", data: dict[str, Any]) -> dict[str, Any]:
-    """Make a payment-card token from validated ``data``; the card number is not kept."""
+def create_token(ctx: "Context", data: dict[str, Any], token_id: str | None = None) -> dict:
+    """Make a payment-card token from validated ``data``; the card number is not kept.
+
+    ``token_id`` gives it a chosen id (fixtures); the API always generates one.
+    """
     now = ctx.clock.now()
     card = data["paymentInstrument"]
     token = {
-        "id": ctx.ids.new("tok"),
+        "id": token_id or ctx.ids.new("tok"),
         "method": data["method"],
         "paymentInstrument": {
             "bin": card["pan"][:6],
@@ -49,7 +52,7 @@ def create_token(ctx: "Context", data: dict[str, Any]) -> dict[str, Any]:
         "updatedTime": format_time(now),
     }
     with ctx.store.transaction() as tx:
-        tx.insert(ctx.namespace, TOKENS, token)
+        tx.put(ctx.namespace, TOKENS, token)
     return token
 
 

@@ -17,11 +17,11 @@ import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, ValuesView
 
 from tinydb import TinyDB
 
-from .journal import Journal, StorageError
+from .journal import Journal
 from .tables import Change, JournaledTable, Tables, open_tinydb
 
 __all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
@@ -341,13 +341,14 @@ class Transaction:
     def count(self, namespace: str, kind: str) -> int:
         return len(self._store._storage.memory.get(live_table(namespace, kind), ()))
 
-    def view(self, namespace: str, kind: str) -> list[dict[str, Any]]:
+    def view(self, namespace: str, kind: str) -> ValuesView[dict[str, Any]]:
         """The stored documents themselves, in insertion order, for reading while the lock is held.
 
-        Never change them: copy (``copy_document``) whatever leaves the transaction. Lists and
-        filters over large namespaces use this to copy only the page they return.
+        Never change them, and take a ``list`` of the view before writing to the same kind: copy
+        (``copy_document``) whatever leaves the transaction. Lists over large namespaces use this
+        to copy only the page they return, at a cost that does not grow with the namespace.
         """
-        return list(self._store._storage.memory.get(live_table(namespace, kind), {}).values())
+        return self._store._storage.memory.get(live_table(namespace, kind), {}).values()
 
     def all(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         """Every document of a namespace and kind, in insertion order, as copies."""

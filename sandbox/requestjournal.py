@@ -1,0 +1,85 @@
+"""The request journal: what each namespace's API requests were, newest first, bounded.
+
+Kept in memory only (it is a debugging aid, not state), capped per namespace and per entry so
+memory stays flat under any load. Credentials are redacted before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from typing import Any, Iterable, Mapping
+
+from .auth import redact
+
+__all__ = ("RequestJournal",)
+
+#: Headers whose values are credentials.
+_SECRET_HEADERS = {"reb-apikey", "authorization", "cookie"}
+
+
+def _safe_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    safe = {}
+    for name, value in headers:
+        if name.lower() in _SECRET_HEADERS:
+            scheme, _, token = value.partition(" ")
+            value = f"{scheme} {redact(token)}" if token and scheme.lower() == "bearer" \
+                else redact(value)
+        safe[name] = value
+    return safe
+
+
+class RequestJournal:
+    """Per-namespace ring buffers of request records."""
+
+    def __init__(self, entries_per_namespace: int = 1000, max_body_bytes: int = 16 * 1024):
+        self.capacity = entries_per_namespace
+        self.max_body_bytes = max_body_bytes
+        self._lock = threading.Lock()
+        self._entries: dict[str, deque[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+
+    def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
+               headers: Iterable[tuple[str, str]], body: bytes, status: int,
+               duration_ms: float, fault: str | None = None, stored: bool = False) -> None:
+        text = body[: self.max_body_bytes].decode("utf-8", errors="replace")
+        entry = {
+            "id": next(self._ids), "time": time, "method": method, "path": path, "query": query,
+            "headers": _safe_headers(headers), "body": text,
+            "bodyTruncated": len(body) > self.max_body_bytes,
+            "status": status, "durationMs": round(duration_ms, 3), "fault": fault,
+            "stored": stored,
+        }
+        with self._lock:
+            entries = self._entries.get(namespace)
+            if entries is None:
+                entries = self._entries[namespace] = deque(maxlen=self.capacity)
+            entries.append(entry)
+
+    def entries(self, namespace: str, filters: Mapping[str, Any] | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+        """Newest first; ``filters`` may hold ``method``, ``path`` (prefix) and ``status``."""
+        filters = filters or {}
+        with self._lock:
+            entries = list(self._entries.get(namespace, ()))
+        selected = [entry for entry in reversed(entries) if _matches(entry, filters)]
+        return selected[:limit] if limit is not None else selected
+
+    def clear(self, namespace: str | None = None) -> int:
+        with self._lock:
+            if namespace is None:
+                count = sum(len(entries) for entries in self._entries.values())
+                self._entries.clear()
+                return count
+            return len(self._entries.pop(namespace, ()))
+
+
+def _matches(entry: dict[str, Any], filters: Mapping[str, Any]) -> bool:
+    if filters.get("method") and entry["method"] != filters["method"].upper():
+        return False
+    if filters.get("path") and not entry["path"].startswith(filters["path"]):
+        return False
+    if filters.get("status") is not None and entry["status"] != filters["status"]:
+        return False
+    return True

@@ -1,0 +1,29 @@
+"""The start-up fixture set (``--fixtures NAME``): every namespace starts with it, lazily.
+
+A namespace is seeded the first time a request names it and again after a reset, in the same
+transaction that records it as seeded, so restarts and concurrent first requests seed it once.
+"""
+
+from __future__ import annotations
+
+from .fixtures import fixtures_dir, load_fixture_set, read_fixture
+from .services.customers import Context
+from .state import SandboxState
+
+__all__ = ("SEEDED_KIND", "seed_namespace")
+
+SEEDED_KIND = "fixture-seed"
+
+
+def seed_namespace(state: SandboxState, namespace: str) -> None:
+    """Load the start-up fixture set into a namespace unless it already holds it."""
+    name = state.config["fixtures"]
+    if name is None or namespace in state.seeded:
+        return
+    with state.store.transaction() as tx:
+        if tx.get(namespace, SEEDED_KIND, name) is None:
+            data = read_fixture(fixtures_dir(state.config["fixtures_dir"]), name)
+            context = Context(state.store, state.ids, state.clock_for(namespace), namespace)
+            load_fixture_set(context, data)
+            tx.insert(namespace, SEEDED_KIND, {"id": name})
+    state.seeded.add(namespace)
