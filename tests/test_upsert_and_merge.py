@@ -126,6 +126,11 @@ def test_expand_lead_source_and_no_embedded_without_expand(client):
     expanded = client.get(f"/customers/{customer_id}?expand=leadSource,website").get_json()
     assert expanded["_embedded"]["leadSource"]["source"] == "google"
     assert "website" not in expanded["_embedded"]
+    linked = client.get(f"/customers/{customer_id}/lead-source")
+    assert linked.status_code == 200
+    assert linked.get_json()["medium"] == "cpc"
+    assert client.get(f"/customers/{client.post('/customers', {}).get_json()['id']}/lead-source"
+                      ).status_code == 404
 
 
 def test_unknown_expand_is_422(client):
