@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask
-
-from . import admin, api, errors, requestlog, state
-from .config import load_config
 from .version import __version__
+
+if TYPE_CHECKING:
+    from flask import Flask
+
 __all__ = ("create_app", "__version__")
 
 
-def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(overrides: Mapping[str, Any] | None = None) -> "Flask":
     """Build the sandbox app: defaults, then ``SANDBOX_*`` variables, then ``overrides``.
 
     :raises ConfigError: for a setting that cannot be used.
     :raises StorageError: when the database files cannot be opened.
     """
-    config = load_config(overrides)
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = config["max_body_bytes"]
-    app.json.sort_keys = False
-    app.json.compact = True
-    errors.init_app(app)
-    state.init_app(app, state.SandboxState.from_config(config))
-    requestlog.init_app(app)
-    api.init_app(app)
-    admin.init_app(app)
-    return app
+    # Imported here, not at the top, so that importing the package loads no Flask and
+    # ``rebilly-sandbox serve`` can install gevent's cooperative sockets and locks first.
+    from .app import build_app
+
+    return build_app(overrides)

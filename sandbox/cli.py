@@ -1,4 +1,8 @@
-"""The ``rebilly-sandbox`` command: ``serve`` (every setting as a flag) and ``fixtures list|check``."""
+"""The ``rebilly-sandbox`` command: ``serve`` (every setting as a flag) and ``fixtures list|check``.
+
+Only the settings table is imported up front: ``serve`` must install gevent's cooperative
+sockets and locks before Flask and the app are imported, so each command imports what it uses.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,8 @@ import os
 import sys
 from typing import Sequence
 
-from . import create_app
-from .version import __version__
 from .config import SETTINGS, ConfigError
-from .errors import SandboxError
-from .fixtures import KINDS, check_fixture_set, fixture_names, fixtures_dir, read_fixture
-from .serving import Server
-from .store import StorageError
+from .version import __version__
 
 __all__ = ("main",)
 
@@ -50,7 +49,66 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shown(default: object) -> str:
+    if isinstance(default, tuple):
+        return ",".join(default) or "any"
+    return str(default)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "fixtures":
+        return _fixtures_command(args.action, args.fixtures_dir)
+    if args.command == "serve":
+        overrides = {s.name: getattr(args, s.name) for s in SETTINGS
+                     if getattr(args, s.name) is not None}
+        return _serve(overrides)
+    _parser().print_help()
+    return 2
+
+
+def _serve(overrides: dict[str, object]) -> int:
+    from gevent import monkey
+
+    monkey.patch_all()
+    from . import create_app
+    from .serving import Server
+    from .store import StorageError
+
+    try:
+        app = create_app(overrides)
+    except ConfigError as exc:
+        print(f"rebilly-sandbox: bad setting: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"rebilly-sandbox: {exc}", file=sys.stderr)
+        return 3
+    state = app.extensions["sandbox"]
+    config = state.config
+    logging.basicConfig(level=config["log_level"].upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        server = Server(app, config["host"], config["port"], config["max_connections"])
+    except OSError as exc:
+        state.close()
+        print(f"rebilly-sandbox: cannot listen on {config['host']}:{config['port']}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 4
+    server.stop_on_signals()
+    log.info("rebilly-sandbox %s listening on %s (store: %s %s)", __version__, server.url,
+             state.store.kind, config["db"])
+    try:
+        server.run()
+    finally:
+        state.close()
+    log.info("stopped")
+    return 0
+
+
 def _fixtures_command(action: str, folder_setting: str | None) -> int:
+    from .errors import SandboxError
+    from .fixtures import KINDS, check_fixture_set, fixture_names, fixtures_dir, read_fixture
+
     folder = fixtures_dir(folder_setting or os.environ.get("SANDBOX_FIXTURES_DIR"))
     names = fixture_names(folder)
     if not names:
@@ -71,46 +129,3 @@ def _fixtures_command(action: str, folder_setting: str | None) -> int:
         summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         print(f"{'ok' if action == 'check' else '-'} {name}: {summary}")
     return 1 if failed else 0
-
-
-def _shown(default: object) -> str:
-    if isinstance(default, tuple):
-        return ",".join(default) or "any"
-    return str(default)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
-    args = _parser().parse_args(argv)
-    if args.command == "fixtures":
-        return _fixtures_command(args.action, args.fixtures_dir)
-    if args.command != "serve":
-        _parser().print_help()
-        return 2
-    overrides = {s.name: getattr(args, s.name) for s in SETTINGS
-                 if getattr(args, s.name) is not None}
-    try:
-        app = create_app(overrides)
-    except ConfigError as exc:
-        print(f"rebilly-sandbox: bad setting: {exc}", file=sys.stderr)
-        return 2
-    except StorageError as exc:
-        print(f"rebilly-sandbox: {exc}", file=sys.stderr)
-        return 3
-    config = app.extensions["sandbox"].config
-    logging.basicConfig(level=config["log_level"].upper(), format="%(asctime)s %(name)s %(message)s")
-    try:
-        server = Server(app, config["host"], config["port"], config["threads"])
-    except OSError as exc:
-        app.extensions["sandbox"].close()
-        print(f"rebilly-sandbox: cannot listen on {config['host']}:{config['port']}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
-        return 4
-    server.stop_on_signals()
-    log.info("rebilly-sandbox %s listening on %s (store: %s %s)", __version__, server.url,
-             app.extensions["sandbox"].store.kind, config["db"])
-    try:
-        server.run()
-    except SystemExit:
-        pass
-    return 0

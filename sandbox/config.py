@@ -67,7 +67,8 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "TinyDB snapshot file (a journal sits beside it), or 'memory' to keep nothing on disk.",
     ),
-    Setting("threads", 4, int, "Worker threads of the WSGI server."),
+    Setting("max_connections", 1000, int,
+            "Connections served at once; more wait in the listen backlog."),
     Setting("strict", False, _parse_bool, "Reject unknown request fields with a 422."),
     Setting(
         "api_keys",
@@ -132,7 +133,7 @@ def _parse(setting: Setting, raw: str, *, source: str) -> Any:
 def _check(config: dict[str, Any]) -> None:
     if not 0 <= config["port"] <= 65535:
         raise ConfigError(f"port must be between 0 and 65535, got {config['port']}")
-    for name in ("threads", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
+    for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["rate_limit"] < 0:

@@ -37,20 +37,15 @@ class RequestJournal:
         self.capacity = entries_per_namespace
         self.max_body_bytes = max_body_bytes
         self._lock = threading.Lock()
-        self._entries: dict[str, deque[dict[str, Any]]] = {}
+        self._entries: dict[str, deque[tuple]] = {}
         self._ids = itertools.count(1)
 
     def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
                headers: Iterable[tuple[str, str]], body: bytes, status: int,
                duration_ms: float, fault: str | None = None, stored: bool = False) -> None:
-        text = body[: self.max_body_bytes].decode("utf-8", errors="replace")
-        entry = {
-            "id": next(self._ids), "time": time, "method": method, "path": path, "query": query,
-            "headers": _safe_headers(headers), "body": text,
-            "bodyTruncated": len(body) > self.max_body_bytes,
-            "status": status, "durationMs": round(duration_ms, 3), "fault": fault,
-            "stored": stored,
-        }
+        """Keep the raw facts; redaction and decoding wait until someone reads the journal."""
+        entry = (next(self._ids), time, method, path, query, list(headers),
+                 body[: self.max_body_bytes], len(body), status, duration_ms, fault, stored)
         with self._lock:
             entries = self._entries.get(namespace)
             if entries is None:
@@ -62,9 +57,19 @@ class RequestJournal:
         """Newest first; ``filters`` may hold ``method``, ``path`` (prefix) and ``status``."""
         filters = filters or {}
         with self._lock:
-            entries = list(self._entries.get(namespace, ()))
-        selected = [entry for entry in reversed(entries) if _matches(entry, filters)]
+            raw = list(self._entries.get(namespace, ()))
+        selected = [entry for entry in map(self._shown, reversed(raw)) if _matches(entry, filters)]
         return selected[:limit] if limit is not None else selected
+
+    def _shown(self, entry: tuple) -> dict[str, Any]:
+        (entry_id, time, method, path, query, headers, body, length, status, duration_ms, fault,
+         stored) = entry
+        return {
+            "id": entry_id, "time": time, "method": method, "path": path, "query": query,
+            "headers": _safe_headers(headers), "body": body.decode("utf-8", errors="replace"),
+            "bodyTruncated": length > self.max_body_bytes, "status": status,
+            "durationMs": round(duration_ms, 3), "fault": fault, "stored": stored,
+        }
 
     def clear(self, namespace: str | None = None) -> int:
         with self._lock:

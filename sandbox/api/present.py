@@ -6,9 +6,10 @@ port or organization prefix a client used to reach the sandbox.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
 from ..services.customers import LEAD_SOURCES, embedded
 from ..state import get_state
@@ -17,10 +18,9 @@ __all__ = ("customer_body", "show_customers", "tag_body", "token_body", "json_re
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = current_app.json.response(body)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
+    """Compact JSON; stored documents hold only JSON types, so no custom encoder is needed."""
+    return Response(json.dumps(body, separators=(",", ":")), status, headers,
+                    mimetype="application/json")
 
 
 def show_customers(customers: list[dict[str, Any]], namespace: str, base_url: str,

@@ -7,6 +7,7 @@ token, an unknown instrument) stores nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -48,7 +49,13 @@ class Context:
         self.ids = ids
         self.clock = clock
         self.namespace = namespace
-        self.organization_id = organization_id or derived_id("org", namespace)
+        self.organization_id = organization_id or default_organization(namespace)
+
+
+@functools.lru_cache(maxsize=4096)
+def default_organization(namespace: str) -> str:
+    """The organization id a namespace's customers get when no URL prefix names one."""
+    return derived_id("org", namespace)
 
 
 def create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:

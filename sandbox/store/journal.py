@@ -23,6 +23,7 @@ import fcntl
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -209,6 +210,7 @@ class Journal:
         """Replace the snapshot with ``tables`` (temp file, fsync, rename); drop ``.compacting``."""
         temporary = self.snapshot_path.with_name(self.snapshot_path.name + ".tmp")
         meta = {META_TABLE: {"1": {"generation": generation, "format": 1}}}
+        written = 0
         with temporary.open("w", encoding="utf-8") as handle:
             handle.write("{")
             for index, (name, table) in enumerate({**meta, **tables}.items()):
@@ -217,6 +219,9 @@ class Journal:
                 for doc_id, document in table.items():
                     handle.write(("" if first else ",") + json.dumps(doc_id) + ":" + _encode(document))
                     first = False
+                    written += 1
+                    if written % 500 == 0:
+                        time.sleep(0)  # let requests run (a greenlet switch under gevent)
                 handle.write("}")
             handle.write("}")
             handle.flush()

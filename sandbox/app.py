@@ -1,0 +1,31 @@
+"""The app factory: settings, error handling, state, request log, the API and admin blueprints."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import admin, api, errors, requestlog, state
+from .config import load_config
+
+__all__ = ("build_app",)
+
+
+def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the sandbox app: defaults, then ``SANDBOX_*`` variables, then ``overrides``.
+
+    :raises ConfigError: for a setting that cannot be used.
+    :raises StorageError: when the database files cannot be opened.
+    """
+    config = load_config(overrides)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config["max_body_bytes"]
+    app.json.sort_keys = False
+    app.json.compact = True
+    errors.init_app(app)
+    state.init_app(app, state.SandboxState.from_config(config))
+    requestlog.init_app(app)
+    api.init_app(app)
+    admin.init_app(app)
+    return app
