@@ -35,8 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     for setting in SETTINGS:
         if isinstance(setting.default, bool):
-            serve.add_argument(setting.flag, dest=setting.name, action="store_const", const="true",
-                               default=None, help=f"{setting.help} [env {setting.env}]")
+            default = "on" if setting.default else "off"
+            serve.add_argument(setting.flag, dest=setting.name, default=None,
+                               action=argparse.BooleanOptionalAction,
+                               help=f"{setting.help} [default {default}; env {setting.env}]")
         else:
             serve.add_argument(setting.flag, dest=setting.name, default=None, metavar="VALUE",
                                help=f"{setting.help} [default {_shown(setting.default)}; "

@@ -95,6 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("admin_token", None, _parse_optional_str,
             "When set, /__admin routes need 'Authorization: Bearer <token>'."),
     Setting("journal_entries", 1000, int, "Requests kept in each namespace's request journal."),
+    Setting("request_faults", True, _parse_bool,
+            "Honour X-Sandbox-Fault headers and magic fault email addresses."),
+    Setting("max_fault_seconds", 60.0, float, "Longest injected delay or hang, in seconds."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
 )
 

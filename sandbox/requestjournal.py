@@ -41,7 +41,7 @@ class RequestJournal:
         self._ids = itertools.count(1)
 
     def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
-               headers: Iterable[tuple[str, str]], body: bytes, status: int,
+               headers: Iterable[tuple[str, str]], body: bytes, status: int | None,
                duration_ms: float, fault: str | None = None, stored: bool = False) -> None:
         """Keep the raw facts; redaction and decoding wait until someone reads the journal."""
         entry = (next(self._ids), time, method, path, query, list(headers),

@@ -15,34 +15,63 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import struct
 from typing import Any, Callable, Iterable
 
 import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-__all__ = ("Server", "SOCKET_KEY")
+__all__ = ("Server", "NETWORK_FAULT_KEY")
 
 log = logging.getLogger("sandbox")
 
-#: WSGI environ key under which the handler exposes the connection's socket.
-SOCKET_KEY = "sandbox.socket"
+#: WSGI environ key where the app asks for a network fault: ``(kind, hang_seconds)``.
+NETWORK_FAULT_KEY = "sandbox.network_fault"
 
 
 class SandboxHandler(WSGIHandler):
-    """gevent's handler, plus: no Nagle delay, and the socket in the environ."""
+    """gevent's handler, plus: no Nagle delay, and network faults on the connection it owns.
+
+    When the app marks a request with ``NETWORK_FAULT_KEY``, its answer is not sent as is:
+
+    - ``reset``: the connection is closed with SO_LINGER 0, so the client gets a TCP RST;
+    - ``close``: the connection is closed without a byte of answer;
+    - ``truncate``: the status line and headers go out with the full Content-Length, then half
+      the body, then the connection closes;
+    - ``hang``: nothing is sent for the given seconds, then the connection closes.
+    """
 
     def handle(self) -> None:
         try:
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # not a TCP socket (tests may hand over a socketpair)
+        except OSError:  # not a TCP socket
             pass
         super().handle()
 
-    def get_environ(self) -> dict[str, Any]:
-        environ = super().get_environ()
-        environ[SOCKET_KEY] = self.socket
-        return environ
+    def run_application(self) -> None:
+        fault = None
+        try:
+            self.result = self.application(self.environ, self.start_response)
+            fault = self.environ.get(NETWORK_FAULT_KEY)
+            if fault is None:
+                self.process_result()
+            else:
+                self._network_fault(*fault, body=b"".join(self.result))
+        finally:
+            close = getattr(self.result, "close", None)
+            self.result = None
+            if close is not None:
+                close()
+
+    def _network_fault(self, kind: str, hang_seconds: float, body: bytes) -> None:
+        self.close_connection = True
+        if kind == "reset":
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif kind == "truncate":
+            self.write(body[: len(body) // 2])
+        elif kind == "hang":
+            gevent.sleep(hang_seconds)
 
 
 def _fair(app: Callable) -> Callable:

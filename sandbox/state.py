@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .faults import FaultRegistry
 from .ids import Clock, IdGenerator
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
@@ -33,6 +34,7 @@ class SandboxState:
             self.config["rate_limit"], self.config["rate_window"],
             lambda namespace: self.clock_for(namespace).now().timestamp())
         self.journal = RequestJournal(self.config["journal_entries"])
+        self.faults = FaultRegistry()
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SandboxState":

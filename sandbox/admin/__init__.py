@@ -18,6 +18,7 @@ from ..errors import BadRequest, Unauthorized
 from ..jsonbody import parse_json_object
 from ..schemas import load
 from ..schemas.admin import ClockSchema, JournalQuerySchema
+from ..schemas.fault import FaultRuleSchema
 from ..state import get_state
 from . import operations
 
@@ -26,6 +27,7 @@ __all__ = ("bp", "init_app")
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 clock_schema = ClockSchema()
 journal_query_schema = JournalQuerySchema()
+fault_rule_schema = FaultRuleSchema()
 
 
 @bp.before_request
@@ -112,6 +114,30 @@ def move_clock() -> Response:
         change.get("seconds")))
 
 
+def add_fault() -> Response:
+    definition = _body()
+    rule = load(fault_rule_schema, definition)
+    return json_response(operations.add_fault(get_state(), _namespace(required=False), rule,
+                                              definition), 201)
+
+
+def list_faults() -> Response:
+    return json_response(operations.list_faults(get_state(), _namespace(required=False)))
+
+
+def get_fault(rule_id: str) -> Response:
+    return json_response(operations.get_fault(get_state(), _namespace(required=False), rule_id))
+
+
+def delete_fault(rule_id: str) -> Response:
+    operations.delete_fault(get_state(), _namespace(required=False), rule_id)
+    return Response(status=204)
+
+
+def clear_faults() -> Response:
+    return json_response(operations.clear_faults(get_state(), _namespace(required=False)))
+
+
 def list_requests() -> Response:
     filters = load(journal_query_schema, request.args.to_dict())
     return json_response(operations.requests(get_state(), _namespace(required=True), filters))
@@ -134,6 +160,11 @@ ROUTES: tuple[tuple[str, str, Callable[..., Response]], ...] = (
     ("/snapshots/<name>", "DELETE", delete_snapshot),
     ("/clock", "GET", get_clock),
     ("/clock", "POST", move_clock),
+    ("/faults", "POST", add_fault),
+    ("/faults", "GET", list_faults),
+    ("/faults", "DELETE", clear_faults),
+    ("/faults/<rule_id>", "GET", get_fault),
+    ("/faults/<rule_id>", "DELETE", delete_fault),
     ("/requests", "GET", list_requests),
     ("/requests", "DELETE", clear_requests),
 )

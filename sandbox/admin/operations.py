@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadRequest, NotFound
+from ..faults import Action, Rule, normalise_path
 from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
                         read_fixture)
 from ..services.customers import Context
@@ -21,7 +22,8 @@ from ..version import __version__
 
 __all__ = ("health", "reset", "list_fixtures", "load_fixtures", "export",
            "save_snapshot", "restore_snapshot", "list_snapshots", "delete_snapshot",
-           "clock", "move_clock", "requests", "clear_requests")
+           "clock", "move_clock", "add_fault", "list_faults", "get_fault", "delete_fault",
+           "clear_faults", "requests", "clear_requests")
 
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
@@ -54,11 +56,13 @@ def reset(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
         state.seeded.discard(namespace)
     removed.pop(SEEDED_KIND, None)
     journal_entries = state.journal.clear(namespace)
+    fault_rules = state.faults.clear(namespace)
     state.rate_limiter.reset(namespace)
     if namespace is not None:
         seed_namespace(state, namespace)
     return {"scope": "namespace" if namespace else "all", "removed": removed,
-            "journalEntries": journal_entries, "fixtures": state.config["fixtures"]}
+            "journalEntries": journal_entries, "faultRules": fault_rules,
+            "fixtures": state.config["fixtures"]}
 
 
 def list_fixtures(state: SandboxState) -> list[dict[str, Any]]:
@@ -131,6 +135,49 @@ def move_clock(state: SandboxState, namespace: str | None, action: str,
     else:
         state.namespace_clocks.pop(namespace, None)
     return clock(state, namespace)
+
+
+def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
+              definition: dict[str, Any]) -> dict[str, Any]:
+    """Add a rule from its validated form (``rule``) and the payload it came from."""
+    owner = None if rule["globalRule"] else namespace
+    if owner is None and not rule["globalRule"]:
+        raise BadRequest("Name the rule's namespace with REB-APIKEY, or make it global with "
+                         '"global": true.')
+    match = rule["match"]
+    header = next(iter(match["header"].items())) if "header" in match else None
+    action = Action(status=rule.get("status"), body=rule.get("body"),
+                    headers=rule.get("headers") or {}, delay_ms=rule.get("delay"),
+                    network=rule.get("network"), hang_seconds=rule.get("hangSeconds"),
+                    after_commit=rule["afterCommit"])
+    added = state.faults.add(Rule(
+        definition=definition, action=action, namespace=owner, method=match.get("method"),
+        path=normalise_path(match["path"]) if "path" in match else None,
+        header=(header[0], header[1]) if header else None, body=match.get("body") or {},
+        times=rule.get("times"), skip=rule["skip"], probability=rule.get("probability", 1.0),
+        seed=rule.get("seed", 0), expires_at=time.monotonic() + rule["expiresInSeconds"]))
+    return added.shown(time.monotonic())
+
+
+def list_faults(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:
+    now = time.monotonic()
+    return [rule.shown(now) for rule in state.faults.rules(namespace)]
+
+
+def get_fault(state: SandboxState, namespace: str | None, rule_id: str) -> dict[str, Any]:
+    rule = state.faults.get(namespace, rule_id)
+    if rule is None:
+        raise NotFound(f"No fault rule {rule_id} (it may have expired).")
+    return rule.shown(time.monotonic())
+
+
+def delete_fault(state: SandboxState, namespace: str | None, rule_id: str) -> None:
+    if not state.faults.remove(namespace, rule_id):
+        raise NotFound(f"No fault rule {rule_id} (it may have expired).")
+
+
+def clear_faults(state: SandboxState, namespace: str | None) -> dict[str, int]:
+    return {"removed": state.faults.clear(namespace)}
 
 
 def requests(state: SandboxState, namespace: str, filters: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The API blueprint: one blueprint, mounted at the root and under ``/organizations/{id}``.
 
-Every API request is authenticated (credential -> namespace) and, unless it is a GET, counted
-against the namespace's rate limit before its view runs.
+Every API request is authenticated (credential -> namespace), given its fixtures, offered to the
+fault injection and, unless it is a GET, counted against the namespace's rate limit before its
+view runs; afterwards it is recorded in the namespace's request journal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ..auth import authenticate
 from ..jsonbody import parse_json_object
 from ..schemas import load
 from ..seeding import seed_namespace
+from ..serving import NETWORK_FAULT_KEY
+from .faulting import inject_after, inject_before
 from ..services.customers import Context
 from ..state import get_state
 
@@ -46,12 +49,15 @@ def _authenticate_and_count() -> None:
     )
     seed_namespace(state, g.namespace.id)
     g.allowance = None
+    inject_before(state, g.namespace.id)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         g.allowance = state.rate_limiter.hit(g.namespace.id)
 
 
 @bp.after_request
-def _rate_limit_headers_and_journal(response: Response) -> Response:
+def _finish(response: Response) -> Response:
+    """After-commit faults, rate-limit headers, then the journal sees the final answer."""
+    response = inject_after(get_state(), response)
     allowance = g.get("allowance")
     if allowance is not None and response.status_code < 400:
         response.headers.update(allowance.headers())
@@ -68,13 +74,17 @@ def _journal(namespace: str, response: Response) -> None:
     except HTTPException:  # too large or cut off: journal the request without it
         body = b""
     started = g.get("started")
+    network_fault = request.environ.get(NETWORK_FAULT_KEY)
+    # A dropped connection carries no status; a truncated answer still had one.
+    status = None if network_fault and network_fault[0] != "truncate" else response.status_code
     state.journal.record(
         namespace,
         time=state.clock_for(namespace).now().isoformat(timespec="milliseconds"),
         method=request.method, path=request.path, query=request.query_string.decode("latin-1"),
-        headers=request.headers.items(), body=body, status=response.status_code,
+        headers=request.headers.items(), body=body, status=status,
         duration_ms=(time.perf_counter() - started) * 1000 if started else 0.0,
-        fault=g.get("fault"), stored=g.get("stored_before_fault", False))
+        fault=fault.journal() if (fault := g.get("fault")) else None,
+        stored=g.get("stored_before_fault", False))
 
 
 def base_url() -> str:

@@ -1,0 +1,118 @@
+"""Failure injection on API requests: decide, delay, fail, or fail after storing.
+
+Three sources, first one that applies wins: the ``X-Sandbox-Fault`` request header, a magic
+email address in the body (for browser-driven tests that cannot set headers), and the fault
+rules of the namespace. Only API routes pass through here, so admin routes are never faulted.
+Network faults are carried out by the server's connection handler (``sandbox.serving``), which
+owns the socket; this module only marks the request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response, abort, g, request
+
+from ..errors import BadRequest, problem_response
+from ..faults import Action, Decision, action_from_email, parse_fault_header
+from ..serving import NETWORK_FAULT_KEY
+from ..state import SandboxState
+
+__all__ = ("inject_before", "inject_after")
+
+FAULT_HEADER = "X-Sandbox-Fault"
+
+
+def _json_body() -> Any:
+    try:
+        return json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        return None
+
+
+def _email_action() -> Action | None:
+    if request.method not in ("POST", "PUT") or b"fault." not in request.get_data().lower():
+        return None
+    body = _json_body()
+    if not isinstance(body, dict):
+        return None
+    address = body.get("primaryAddress") if isinstance(body.get("primaryAddress"), dict) else {}
+    emails = [body.get("email")] + [entry.get("value") for entry in address.get("emails") or []
+                                    if isinstance(entry, dict)]
+    for email in emails:
+        if isinstance(email, str) and (action := action_from_email(email)):
+            return action
+    return None
+
+
+def _decide(state: SandboxState, namespace: str) -> Decision | None:
+    if state.config["request_faults"]:
+        header = request.headers.get(FAULT_HEADER)
+        if header is not None:
+            try:
+                action = parse_fault_header(header)
+            except ValueError as exc:
+                raise BadRequest(f"{FAULT_HEADER}: {exc}.") from None
+            return Decision(action, "header", delay_ms=action.delay_ms[0] if action.delay_ms else 0)
+        action = _email_action()
+        if action is not None:
+            return Decision(action, "email", delay_ms=action.delay_ms[0] if action.delay_ms else 0)
+    return state.faults.decide(namespace, request.method, request.path, request.headers,
+                               _json_body)
+
+
+def _mark_network_fault(state: SandboxState, action: Action) -> None:
+    hang = min(action.hang_seconds or state.config["max_fault_seconds"],
+               state.config["max_fault_seconds"])
+    request.environ[NETWORK_FAULT_KEY] = (action.network, hang)
+
+
+def _error_answer(decision: Decision) -> Response:
+    action = decision.action
+    if action.body is not None:
+        body = action.body if isinstance(action.body, str) else json.dumps(action.body)
+        return Response(body, action.status, dict(action.headers), mimetype="application/json")
+    origin = f"fault rule {decision.rule_id}" if decision.rule_id else f"the {decision.source}"
+    return problem_response(action.status, HTTPStatus(action.status).phrase,
+                            f"Injected by {origin}.", headers=dict(action.headers))
+
+
+def _after_commit(action: Action) -> bool:
+    """A truncated body cuts a real answer short, so the request always runs first."""
+    return action.after_commit or action.network == "truncate"
+
+
+def inject_before(state: SandboxState, namespace: str) -> None:
+    """Before the view: delay, then answer with the fault unless it waits for the commit.
+
+    The fault's answer leaves through ``abort(response)``, which no error handler rewrites.
+    """
+    decision = _decide(state, namespace)
+    if decision is None:
+        return
+    g.fault = decision
+    if decision.delay_ms:
+        time.sleep(min(decision.delay_ms / 1000, state.config["max_fault_seconds"]))
+    action = decision.action
+    if _after_commit(action) or not (action.status or action.network):
+        return
+    if action.network:
+        _mark_network_fault(state, action)
+        abort(problem_response(500, "Network fault", "The server was to drop this connection; "
+                               "only the sandbox's own server can do that."))
+    abort(_error_answer(decision))
+
+
+def inject_after(state: SandboxState, response: Response) -> Response:
+    """After the view: replace a stored request's answer when the fault says after commit."""
+    decision = g.get("fault")
+    if decision is None or not _after_commit(decision.action):
+        return response
+    g.stored_before_fault = response.status_code < 300
+    if decision.action.network:
+        _mark_network_fault(state, decision.action)
+        return response
+    return _error_answer(decision)

@@ -1,0 +1,276 @@
+"""Fault rules as data: what they match, what they do, and when they fire, repeatably.
+
+A rule belongs to the namespace that created it (or is global), matches requests by method, path,
+header and JSON body field, and fires on the n-th matching request according to ``skip``,
+``times`` and a seeded ``probability``. The decision for the n-th match is a pure function of
+(seed, rule definition, n), so the same requests fail on every run whatever other namespaces do.
+Rules expire on their own, so a test that crashed cannot poison the next one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ulid import ULID
+
+__all__ = ("Action", "Rule", "FaultRegistry", "Decision", "normalise_path", "parse_fault_header",
+           "action_from_email", "NETWORK_ACTIONS")
+
+NETWORK_ACTIONS = ("reset", "close", "truncate", "hang")
+_ORGANIZATION_PREFIX = re.compile(r"^/organizations/[^/]+")
+
+
+def normalise_path(path: str) -> str:
+    """One form for ``/customers``, ``/customers/`` and ``/organizations/{id}/customers``."""
+    path = _ORGANIZATION_PREFIX.sub("", path)
+    return path.rstrip("/") or "/"
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a fault does: an error answer, a delay, a network fault, optionally after storing."""
+
+    status: int | None = None
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay_ms: tuple[int, int] | None = None  # (low, high); equal for a fixed delay
+    network: str | None = None
+    hang_seconds: float | None = None
+    after_commit: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.delay_ms:
+            low, high = self.delay_ms
+            parts.append(f"delay {low}ms" if low == high else f"delay {low}-{high}ms")
+        if self.status:
+            parts.append(f"status {self.status}")
+        if self.network:
+            parts.append(f"network {self.network}")
+        if self.after_commit:
+            parts.append("after commit")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A fault that fires for one request, and where it came from (for the journal)."""
+
+    action: Action
+    source: str  # "rule", "header" or "email"
+    rule_id: str | None = None
+    match_number: int | None = None
+    delay_ms: int = 0
+
+    def journal(self) -> dict[str, Any]:
+        return {"source": self.source, "rule": self.rule_id, "match": self.match_number,
+                "action": self.action.describe(), "delayMs": self.delay_ms or None}
+
+
+def _unit_interval(*parts: object) -> float:
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+@dataclass
+class Rule:
+    """One fault rule and its counters."""
+
+    definition: dict[str, Any]  # as validated, for listing and for the seeded decisions
+    action: Action
+    namespace: str | None  # None: global
+    method: str | None = None
+    path: str | None = None
+    header: tuple[str, str] | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    times: int | None = None
+    skip: int = 0
+    probability: float = 1.0
+    seed: int | str = 0
+    expires_at: float = 0.0  # time.monotonic()
+    id: str = field(default_factory=lambda: f"flt_{ULID()}")
+    matched: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        # The rule's identity for seeded decisions: what it matches and does, not its lifetime.
+        essence = {k: v for k, v in self.definition.items() if k != "expiresInSeconds"}
+        canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
+        self._identity = hashlib.sha256(canonical.encode()).hexdigest()
+
+    def matches(self, method: str, path: str, headers: Mapping[str, str],
+                body: Mapping[str, Any] | None) -> bool:
+        if self.method and method != self.method:
+            return False
+        if self.path and not fnmatch.fnmatchcase(normalise_path(path), self.path):
+            return False
+        if self.header and headers.get(self.header[0]) != self.header[1]:
+            return False
+        for dotted, expected in self.body.items():
+            if body is None or _dig(body, dotted) != expected:
+                return False
+        return True
+
+    def decide(self) -> int | None:
+        """Count one match; return its number when the rule fires for it, else None."""
+        self.matched += 1
+        number = self.matched
+        if number <= self.skip:
+            return None
+        if self.times is not None and self.fired >= self.times:
+            return None
+        if self.probability < 1.0 and \
+                _unit_interval(self.seed, self._identity, number) >= self.probability:
+            return None
+        self.fired += 1
+        return number
+
+    def delay_for(self, number: int) -> int:
+        if not self.action.delay_ms:
+            return 0
+        low, high = self.action.delay_ms
+        return low + int(_unit_interval(self.seed, self._identity, "delay", number) * (high - low + 1))
+
+    def remaining(self) -> int | None:
+        return None if self.times is None else max(self.times - self.fired, 0)
+
+    def shown(self, now: float) -> dict[str, Any]:
+        return {"id": self.id, **self.definition, "global": self.namespace is None,
+                "matched": self.matched, "fired": self.fired, "remaining": self.remaining(),
+                "expiresInSeconds": round(max(self.expires_at - now, 0.0), 3)}
+
+
+def _dig(document: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = document
+    for part in dotted.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+class FaultRegistry:
+    """Every rule, by namespace. The first rule that matches decides (the namespace's own rules
+    in the order they were made, then global ones); a rule whose ``times`` are used up stays
+    listed but no longer matches."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules: dict[str | None, list[Rule]] = {}
+
+    def add(self, rule: Rule) -> Rule:
+        with self._lock:
+            self._rules.setdefault(rule.namespace, []).append(rule)
+        return rule
+
+    def _expire(self, now: float) -> None:
+        for owner in list(self._rules):
+            kept = [rule for rule in self._rules[owner] if rule.expires_at > now]
+            if kept:
+                self._rules[owner] = kept
+            else:
+                del self._rules[owner]
+
+    def rules(self, namespace: str | None) -> list[Rule]:
+        """The rules a namespace sees: its own, then the global ones."""
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            own = self._rules.get(namespace, []) if namespace is not None else []
+            return [*own, *self._rules.get(None, [])]
+
+    def get(self, namespace: str | None, rule_id: str) -> Rule | None:
+        return next((rule for rule in self.rules(namespace) if rule.id == rule_id), None)
+
+    def remove(self, namespace: str | None, rule_id: str) -> bool:
+        with self._lock:
+            for owner in (namespace, None):
+                rules = self._rules.get(owner, [])
+                for rule in rules:
+                    if rule.id == rule_id:
+                        rules.remove(rule)
+                        return True
+        return False
+
+    def clear(self, namespace: str | None) -> int:
+        """Drop a namespace's rules (``None``: every rule, global ones included)."""
+        with self._lock:
+            if namespace is None:
+                count = sum(len(rules) for rules in self._rules.values())
+                self._rules.clear()
+                return count
+            return len(self._rules.pop(namespace, []))
+
+    def decide(self, namespace: str, method: str, path: str, headers: Mapping[str, str],
+               body_loader) -> Decision | None:
+        """The decision of the first rule that matches this request, if it fires."""
+        rules = self.rules(namespace)
+        if not rules:
+            return None
+        body = body_loader() if any(rule.body for rule in rules) else None
+        with self._lock:
+            for rule in rules:
+                if rule.remaining() == 0:  # used up: no longer in the way of later rules
+                    continue
+                if rule.matches(method, path, headers, body):
+                    number = rule.decide()
+                    if number is None:
+                        return None
+                    return Decision(rule.action, "rule", rule.id, number, rule.delay_for(number))
+        return None
+
+
+def parse_fault_header(value: str) -> Action:
+    """``X-Sandbox-Fault: status=503``, ``delay=800``, ``network=reset``, ``afterCommit=true``,
+    combined with ``;`` (``delay=200;status=503``).
+
+    :raises ValueError: naming the part that cannot be read.
+    """
+    settings: dict[str, Any] = {}
+    for part in filter(None, (piece.strip() for piece in value.split(";"))):
+        key, _, raw = part.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if key == "status" and raw.isdigit() and 100 <= int(raw) <= 599:
+            settings["status"] = int(raw)
+        elif key == "delay" and raw.isdigit():
+            settings["delay_ms"] = (int(raw), int(raw))
+        elif key == "network" and raw in NETWORK_ACTIONS:
+            settings["network"] = raw
+        elif key == "afterCommit" and raw in ("true", "false"):
+            settings["after_commit"] = raw == "true"
+        else:
+            raise ValueError(f"cannot read {part!r}; use status=NNN, delay=MS, "
+                             f"network={'|'.join(NETWORK_ACTIONS)}, afterCommit=true")
+    if not settings.keys() & {"status", "delay_ms", "network"}:
+        raise ValueError("name a status, a delay or a network fault")
+    if "status" in settings and "network" in settings:
+        raise ValueError("a fault is either a status or a network fault, not both")
+    return Action(**settings)
+
+
+_MAGIC_EMAIL = re.compile(
+    r"^fault\.(?:(aftercommit)\.)?(?:status\.(\d{3})|delay\.(\d{1,6})|network\.(reset|close|truncate|hang))@",
+    re.IGNORECASE)
+
+
+def action_from_email(email: str) -> Action | None:
+    """The fault a magic email address asks for, e.g. ``fault.status.503@example.com``."""
+    found = _MAGIC_EMAIL.match(email)
+    if not found:
+        return None
+    after_commit, status, delay, network = found.groups()
+    if status and not 100 <= int(status) <= 599:
+        return None
+    return Action(status=int(status) if status else None,
+                  delay_ms=(int(delay), int(delay)) if delay else None,
+                  network=network.lower() if network else None, after_commit=bool(after_commit))

@@ -1,0 +1,93 @@
+"""The fault rule payload of ``POST /__admin/faults``; a typo is a 422, never an ignored rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
+
+from ..faults import NETWORK_ACTIONS
+from .base import RequestSchema, StrictBoolean, StrictInteger
+
+__all__ = ("FaultRuleSchema",)
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class StrictRequestSchema(RequestSchema):
+    """Fault payloads reject unknown fields whatever ``--strict`` says."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class MatchSchema(StrictRequestSchema):
+    method = fields.String(validate=validate.OneOf(HTTP_METHODS))
+    path = fields.String(validate=[validate.Length(min=1, max=500),
+                                   validate.Regexp(r"^/", error="Must start with /.")])
+    header = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                         values=fields.String(validate=validate.Length(max=1000)),
+                         validate=validate.Length(equal=1, error="Name exactly one header."))
+    body = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
+                       validate=validate.Length(min=1, max=20))
+
+
+class DelayRangeSchema(StrictRequestSchema):
+    min = StrictInteger(required=True, validate=validate.Range(0, 3_600_000))
+    max = StrictInteger(required=True, validate=validate.Range(0, 3_600_000))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["min"] > data["max"]:
+            raise ValidationError({"max": ["Must be at least min."]})
+
+
+class DelayField(fields.Field):
+    """A delay in milliseconds: a number, or ``{"min": ms, "max": ms}`` drawn from the seed."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[int, int]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value <= 3_600_000:
+                raise ValidationError("Must be between 0 and 3600000 milliseconds.")
+            return (value, value)
+        if isinstance(value, dict):
+            loaded = DelayRangeSchema().load(value)
+            return (loaded["min"], loaded["max"])
+        raise ValidationError("Must be milliseconds, or {\"min\": ms, \"max\": ms}.")
+
+
+class FaultRuleSchema(StrictRequestSchema):
+    match = fields.Nested(MatchSchema, load_default=dict)
+    status = StrictInteger(validate=validate.Range(100, 599))
+    body = fields.Raw()
+    headers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                          values=fields.String(validate=validate.Length(max=1000)))
+    delay = DelayField()
+    network = fields.String(validate=validate.OneOf(NETWORK_ACTIONS))
+    hangSeconds = fields.Float(allow_nan=False, validate=validate.Range(0, 3600))
+    afterCommit = StrictBoolean(load_default=False)
+    times = StrictInteger(validate=validate.Range(1, 1_000_000))
+    skip = StrictInteger(load_default=0, validate=validate.Range(0, 1_000_000))
+    probability = fields.Float(allow_nan=False, validate=validate.Range(0, 1))
+    seed = fields.Raw(validate=lambda value: isinstance(value, (int, str)) and
+                      not isinstance(value, bool))
+    expiresInSeconds = fields.Float(allow_nan=False, load_default=3600,
+                                    validate=validate.Range(0.001, 7 * 86400))
+    globalRule = fields.Boolean(data_key="global", load_default=False)
+
+    @validates_schema
+    def _coherent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.keys() & {"status", "delay", "network"}:
+            raise ValidationError({"status": ["Give a status, a delay or a network fault."]})
+        if "status" in data and "network" in data:
+            raise ValidationError({"network": ["A rule answers with a status or a network "
+                                               "fault, not both."]})
+        if data["afterCommit"] and not data.keys() & {"status", "network"}:
+            raise ValidationError({"afterCommit": ["Needs a status or a network fault to "
+                                                   "replace the answer with."]})
+        if ("body" in data or "headers" in data) and "status" not in data:
+            raise ValidationError({"body": ["A body or headers go with a status."]})
+        if "hangSeconds" in data and data.get("network") != "hang":
+            raise ValidationError({"hangSeconds": ["Only for network: hang."]})
+        if "seed" in data and "probability" not in data:
+            raise ValidationError({"seed": ["A seed goes with a probability."]})
