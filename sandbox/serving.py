@@ -16,9 +16,11 @@ import logging
 import signal
 import socket
 import struct
+import threading
 from typing import Any, Callable, Iterable
 
 import gevent
+import gevent.socket
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
@@ -74,6 +76,10 @@ class SandboxHandler(WSGIHandler):
             gevent.sleep(hang_seconds)
 
 
+def _address_family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def _fair(app: Callable) -> Callable:
     """Yield to other connections after each answer.
 
@@ -95,12 +101,15 @@ class Server:
 
     def __init__(self, app: Callable, host: str, port: int, max_connections: int):
         self.app = app
-        self._server = WSGIServer((host, port), _fair(app), spawn=Pool(max_connections),
-                                  handler_class=SandboxHandler, log=None,
-                                  error_log=logging.getLogger("sandbox.server"))
-        self._server.init_socket()
         self.host = host
-        self.port = self._server.server_port
+        self._max_connections = max_connections
+        # Bound here, so the port is known (port 0 picks one) and early clients wait in the
+        # backlog; the gevent server is made in ``run``, in the thread whose hub serves it.
+        self._listener = socket.create_server((host, port), backlog=1024,
+                                              family=_address_family(host))
+        self.port = self._listener.getsockname()[1]
+        self._server: WSGIServer | None = None
+        self._running = threading.Event()
 
     @property
     def url(self) -> str:
@@ -109,11 +118,41 @@ class Server:
 
     def run(self) -> None:
         """Serve until ``stop`` (which lets in-flight requests finish)."""
+        listener = gevent.socket.socket(fileno=self._listener.detach())  # on this thread's hub
+        self._server = WSGIServer(listener, _fair(self.app),
+                                  spawn=Pool(self._max_connections),
+                                  handler_class=SandboxHandler, log=None,
+                                  error_log=logging.getLogger("sandbox.server"))
+        self._server.start()
+        self._running.set()
         self._server.serve_forever()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, give in-flight requests ``timeout`` seconds to finish."""
-        self._server.stop(timeout=timeout)
+        if self._server is not None:
+            self._server.stop(timeout=timeout)
+
+    def start_in_thread(self) -> Callable[[], None]:
+        """Serve from a daemon thread with a hub of its own; return a function that stops it.
+
+        For test processes, which cannot be monkey-patched: requests still run as greenlets of
+        that one thread, so injected delays and hangs (``gevent.sleep``) hold nothing up.
+        """
+        hubs: list[Any] = []
+
+        def serve() -> None:
+            hubs.append(gevent.get_hub())
+            self.run()
+
+        thread = threading.Thread(target=serve, name="sandbox-server", daemon=True)
+        thread.start()
+        self._running.wait(10)
+
+        def stop() -> None:
+            hubs[0].loop.run_callback_threadsafe(gevent.spawn, self.stop)
+            thread.join(timeout=10)
+
+        return stop
 
     def stop_on_signals(self) -> None:
         """SIGTERM and SIGINT stop the server gracefully (the main thread must be serving)."""

@@ -10,10 +10,10 @@ owns the socket; this module only marks the request.
 from __future__ import annotations
 
 import json
-import time
 from http import HTTPStatus
 from typing import Any
 
+import gevent
 from flask import Response, abort, g, request
 
 from ..errors import BadRequest, problem_response
@@ -95,7 +95,9 @@ def inject_before(state: SandboxState, namespace: str) -> None:
         return
     g.fault = decision
     if decision.delay_ms:
-        time.sleep(min(decision.delay_ms / 1000, state.config["max_fault_seconds"]))
+        # gevent's sleep: only this request's greenlet waits, also in a server whose thread was
+        # not monkey-patched (the in-process server of the pytest plugin).
+        gevent.sleep(min(decision.delay_ms / 1000, state.config["max_fault_seconds"]))
     action = decision.action
     if _after_commit(action) or not (action.status or action.network):
         return

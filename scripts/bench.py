@@ -1,0 +1,984 @@
+"""Benchmark the real sandbox server as a user runs it, and check it against the performance bar.
+
+``make bench`` (or ``.venv/bin/python scripts/bench.py [--quick] [--duration S]
+[--loadgen auto|wrk|python]``) starts ``python -m sandbox serve`` in a temporary directory and
+prints one table:
+
+- cold start: Popen to the first 201 of ``POST /customers`` on an empty database, and the same
+  start-up time with 10,000 and 100,000 customers stored (loading the snapshot dominates);
+- ``POST /customers`` at concurrency 1 and 16 (req/s, p50, p99, max) with 0, 10,000 and 100,000
+  customers already stored in the namespace under load (key ``sk_sandbox_bench``);
+- ``POST /customers`` at concurrency 16 with 0 stored once more, with the default log level, to
+  show what per-request logging costs (see below);
+- ``GET /customers/{id}`` and ``GET /customers?limit=100`` at concurrency 16 with 100,000 stored;
+- ``POST /__admin/reset`` and ``POST /__admin/snapshots/b10k/restore`` of a 10,000-customer
+  namespace (median of 5, milliseconds, as the client sees them over HTTP);
+- resident memory (VmRSS) of the server holding 100,000 customers, right after start-up;
+- a baseline: Flask + the same marshmallow schema and nothing else (scripts/bench_baseline.py),
+  served the same way (gevent patched in first, then ``sandbox.serving.Server``), and the
+  sandbox's throughput as a share of it.
+
+The sandbox runs as ``serve --rate-limit 0 --log-level warning`` with every other setting at its
+default (``max_connections`` 1,000), and no ``SANDBOX_*`` variable reaches it. The default
+``--log-level info`` writes one log line per request; the one extra row runs with it (the lines
+go to /dev/null, so it counts formatting and writing them, not a terminal's or a file's speed).
+
+How to read it: latencies are client-side, end to end, in milliseconds; "max ms" is the slowest
+single request, which shows stalls (a full garbage collection, say) that percentiles can hide.
+"srv CPU" is the server's CPU time over the run as a share of one core. The server is one
+process with one thread (gevent: a greenlet per connection, switching when one waits on its
+socket or has sent an answer), so it never uses more than one core and there is no lock for
+threads to fight over: near 100% means that core is the limit, and more connections will not add
+throughput. Even so, c=16 can answer more per second than c=1: at c=1 every request
+makes its own trip through the event loop (wait on the socket, wake, read, answer), while at c=16
+a request is always waiting and that cost is shared. The price is queueing: p50 at c=16 is about
+16 times the time one request takes (1 / req/s), not the c=1 latency. "client CPU" is the load
+generator's own share; while it stays far below 100% the client is not what is being measured.
+
+Every load run starts from exactly the stated number of stored customers: the namespace is
+restored from an admin snapshot before each run, so what one run creates does not count towards
+the next. The stored customers are written in-process with the sandbox's own service code before
+the server starts, not pushed over HTTP. The bar at the end lists each target and whether this
+run met it. ``--quick`` is a smoke run (3 s per run, 20,000 instead of 100,000): its numbers are
+not a measurement of record.
+
+The load generator is wrk when it is on PATH (a Lua script sends the body and headers and counts
+unexpected statuses; ``--latency`` gives p50/p99) or, with ``--loadgen python`` or without wrk, a
+multiprocessing generator whose workers each multiplex keep-alive sockets on a selector and send
+pre-encoded request bytes. The two differ in one way worth knowing: wrk corrects its percentiles
+for coordinated omission (a stall of T ms on a connection that answers every t ms adds about T/t
+backfilled samples), so at c=1 a few rare stalls can make wrk's p99 many times the Python
+generator's, which reports each request as measured. "max ms" is the raw slowest request in both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import gc
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+BENCH_KEY = "sk_sandbox_bench"
+ADMIN_KEY = "sk_sandbox_b10k"
+PROBE_KEY = "sk_sandbox_probe"  # start-up probes create their customer away from the bench data
+BASE_SNAPSHOT = "bench-base"
+ADMIN_SNAPSHOT = "b10k"
+ADMIN_STORED = 10_000
+ADMIN_REPEATS = 5
+SAMPLE_IDS = 1_000
+START_TIMEOUT = 180.0
+STOP_TIMEOUT = 180.0
+
+#: A realistic customer: full primary address, one email and phone, custom fields (~600 bytes).
+CUSTOMER = {
+    "websiteId": "web_01HZX3B6Q0M4W8K2P7N5R9T1VY",
+    "email": "eleanor.whitfield@harbourline-trading.co.uk",
+    "primaryAddress": {
+        "firstName": "Eleanor",
+        "lastName": "Whitfield",
+        "address": "14 Wharfside Court, Canal Street",
+        "city": "Manchester",
+        "region": "Greater Manchester",
+        "country": "GB",
+        "postalCode": "M1 3HE",
+        "emails": [{"label": "work", "value": "eleanor.whitfield@harbourline-trading.co.uk",
+                    "primary": True}],
+        "phoneNumbers": [{"label": "mobile", "value": "+44 7700 900461", "primary": True}],
+    },
+    "locale": "en-GB",
+    "customFields": {"crmId": "HLT-004218", "plan": "annual-pro", "channel": "partner"},
+    "notificationEmails": ["accounts@harbourline-trading.co.uk"],
+}
+BODY = json.dumps(CUSTOMER, separators=(",", ":")).encode()
+
+_CHILDREN: list[subprocess.Popen] = []
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the table."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port nothing listens on now; the server binds it a moment later."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def child_env() -> dict[str, str]:
+    """The environment without SANDBOX_* settings, so every run measures the same server."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("SANDBOX_")}
+
+
+def spawn(argv: list[str], log_path: Path | None) -> tuple[subprocess.Popen, float]:
+    """Start a server process; return it and the perf_counter instant just before Popen.
+
+    Its output goes to ``log_path``, or to /dev/null when that is None.
+    """
+    output = log_path.open("ab") if log_path is not None else subprocess.DEVNULL
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+                               cwd=ROOT, env=child_env())
+    if log_path is not None:
+        output.close()
+    _CHILDREN.append(process)
+    return process, started
+
+
+def sandbox_argv(port: int, db: Path, log_level: str | None = "warning") -> list[str]:
+    """The sandbox as the bench runs it; ``log_level=None`` leaves the default (info)."""
+    argv = [sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--db", str(db),
+            "--rate-limit", "0"]
+    return argv + (["--log-level", log_level] if log_level is not None else [])
+
+
+def baseline_argv(port: int) -> list[str]:
+    return [sys.executable, str(Path(__file__).with_name("bench_baseline.py")),
+            "--port", str(port)]
+
+
+def wait_first_201(process: subprocess.Popen, started: float, port: int,
+                   log_path: Path | None) -> float:
+    """Poll POST /customers in a tight loop; return seconds from Popen to the first 201."""
+    deadline = started + START_TIMEOUT
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{tail(log_path)}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=5)
+        try:
+            connection.request("POST", "/customers", body=BODY, headers=headers(PROBE_KEY, BODY))
+            response = connection.getresponse()
+            response.read()
+            if response.status == 201:
+                return time.perf_counter() - started
+            raise RuntimeError(f"first POST answered {response.status}:\n{tail(log_path)}")
+        except (ConnectionRefusedError, ConnectionResetError):
+            time.sleep(0.002)
+        finally:
+            connection.close()
+    raise RuntimeError(f"no 201 within {START_TIMEOUT:.0f} s:\n{tail(log_path)}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM and wait: the sandbox compacts its journal on the way out and holds a file lock."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+            raise RuntimeError("server did not stop within the timeout after SIGTERM")
+    if process in _CHILDREN:
+        _CHILDREN.remove(process)
+
+
+def kill_children() -> None:
+    """Last resort on any exit path: no server outlives the benchmark."""
+    for process in list(_CHILDREN):
+        if process.poll() is None:
+            process.kill()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        _CHILDREN.remove(process)
+
+
+def tail(path: Path | None, lines: int = 20) -> str:
+    if path is None:
+        return "(output went to /dev/null)"
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def proc_status(pid: int, field: str) -> int:
+    """A ``/proc/PID/status`` memory field (VmRSS, VmHWM) in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of a running process, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """CPU of reaped children: a load generator's cost once it has been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- plain HTTP calls -----------------------------------------------------------------------
+
+
+def headers(key: str, body: bytes | None) -> dict[str, str]:
+    result = {"REB-APIKEY": key}
+    if body is not None:
+        result["Content-Type"] = "application/json"
+    return result
+
+
+class Client:
+    """One keep-alive connection, so admin timings measure the call and not the TCP handshake."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=120)
+
+    def call(self, method: str, path: str, key: str, body: bytes | None = None,
+             ) -> tuple[int, bytes, float]:
+        """Return status, body and milliseconds from sending to the last byte read."""
+        started = time.perf_counter()
+        self.connection.request(method, path, body=body, headers=headers(key, body))
+        response = self.connection.getresponse()
+        payload = response.read()
+        return response.status, payload, (time.perf_counter() - started) * 1000
+
+    def expect(self, status: int, method: str, path: str, key: str,
+               body: bytes | None = None) -> tuple[bytes, float]:
+        got, payload, elapsed = self.call(method, path, key, body)
+        if got != status:
+            raise RuntimeError(f"{method} {path} answered {got}, not {status}: {payload[:300]!r}")
+        return payload, elapsed
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# -- preloading -----------------------------------------------------------------------------
+
+
+def preload(db: Path, key: str, how_many: int) -> list[str]:
+    """Add ``how_many`` customers to ``db`` under ``key`` with the service code; return sample ids.
+
+    Pushing 100,000 creates over HTTP would take minutes and measure nothing new; the service
+    call stores exactly what a POST stores, and ``close`` leaves a plain compacted snapshot.
+    The cyclic garbage collector is paused meanwhile: with this many live objects its full
+    passes would cost more than the creates themselves.
+    """
+    from sandbox.auth import namespace_for
+    from sandbox.ids import Clock, IdGenerator
+    from sandbox.schemas import CustomerSchema, load
+    from sandbox.services.customers import Context, create_customer
+    from sandbox.store import Store
+
+    gc.disable()
+    try:
+        store = Store(db, compact_bytes=1 << 62)  # one compaction, at close, not several
+        try:
+            context = Context(store, IdGenerator(), Clock(), namespace_for(key).id)
+            data = load(CustomerSchema(), json.loads(BODY))
+            step = max(1, how_many // SAMPLE_IDS)
+            samples = []
+            for number in range(how_many):
+                customer = create_customer(context, data)
+                if number % step == 0:
+                    samples.append(customer["id"])
+        finally:
+            store.close()
+    finally:
+        gc.enable()
+    del store, context
+    gc.collect()
+    return samples
+
+
+# -- load generation ------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """What to send: one request or a rotation of them, and the status each must get."""
+
+    method: str
+    paths: list[str]
+    key: str
+    body: bytes | None
+    expect: int
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    unexpected: int
+    errors: int
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+
+def raw_request(load: Load, path: str, port: int) -> bytes:
+    """The exact bytes of one request, encoded once before the run."""
+    lines = [f"{load.method} {path} HTTP/1.1", f"Host: {HOST}:{port}", f"REB-APIKEY: {load.key}"]
+    if load.body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(load.body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (load.body or b"")
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CONNECTION_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close", re.IGNORECASE)
+
+
+class _Connection:
+    """One keep-alive socket of a Python load worker and its read buffer."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.buffer = bytearray()
+        self.sent_at = 0.0
+        self.sock = self._open()
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection((HOST, self.port), timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        return sock
+
+    def reopen(self) -> None:
+        self.sock.close()
+        self.buffer.clear()
+        self.sock = self._open()
+
+    def send(self, payload: bytes) -> None:
+        self.sent_at = time.monotonic()
+        view = memoryview(payload)
+        while view:
+            try:
+                view = view[self.sock.send(view):]
+            except BlockingIOError:
+                time.sleep(0.0005)
+
+    def take_response(self) -> tuple[bytes, bool] | None:
+        """Cut one complete response off the buffer: (status line, server closes), or None."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = bytes(self.buffer[:end])
+        match = _CONTENT_LENGTH.search(head)
+        total = end + 4 + (int(match.group(1)) if match else 0)
+        if len(self.buffer) < total:
+            return None
+        del self.buffer[:total]
+        return head.split(b"\r\n", 1)[0], bool(_CONNECTION_CLOSE.search(head))
+
+
+def _python_worker(port: int, payloads: list[bytes], expect: int, connections: int,
+                   start_at: float, end_at: float, results: Any) -> None:
+    """One load process: many keep-alive sockets on one selector, no threads, no parsing beyond
+    the status line and Content-Length, so the client costs a few percent of a core."""
+    expect_prefix = f"HTTP/1.1 {expect} ".encode()
+    latencies = array.array("d")
+    in_window = unexpected = errors = 0
+    cursor = 0
+    selector = selectors.DefaultSelector()
+    conns = [_Connection(port) for _ in range(connections)]
+    while time.monotonic() < start_at:
+        time.sleep(min(0.005, max(0.0, start_at - time.monotonic())))
+    for conn in conns:
+        conn.send(payloads[cursor % len(payloads)])
+        cursor += 1
+        selector.register(conn.sock, selectors.EVENT_READ, conn)
+    in_flight = len(conns)
+    while in_flight and time.monotonic() < end_at + 15:
+        for key, _ in selector.select(timeout=0.5):
+            conn = key.data
+            try:
+                chunk = conn.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            now = time.monotonic()
+            if not chunk:  # the server closed: count it, start over on a new socket
+                errors += 1
+                selector.unregister(conn.sock)
+                if now < end_at:
+                    conn.reopen()
+                    conn.send(payloads[cursor % len(payloads)])
+                    cursor += 1
+                    selector.register(conn.sock, selectors.EVENT_READ, conn)
+                else:
+                    in_flight -= 1
+                continue
+            conn.buffer += chunk
+            while (response := conn.take_response()) is not None:
+                status_line, closing = response
+                latencies.append(now - conn.sent_at)
+                if now <= end_at:
+                    in_window += 1
+                if not status_line.startswith(expect_prefix):
+                    unexpected += 1
+                if now >= end_at:
+                    selector.unregister(conn.sock)
+                    in_flight -= 1
+                    break
+                if closing:
+                    selector.unregister(conn.sock)
+                    conn.reopen()
+                    selector.register(conn.sock, selectors.EVENT_READ, conn)
+                conn.send(payloads[cursor % len(payloads)])
+                cursor += 1
+    for conn in conns:
+        conn.sock.close()
+    results.put((latencies.tobytes(), in_window, unexpected, errors + in_flight))
+
+
+def python_workers(concurrency: int) -> int:
+    """Enough processes to keep the client far from a full core, few enough to leave the
+    server its cores."""
+    return max(1, min(concurrency, 8, max(2, (os.cpu_count() or 2) // 2)))
+
+
+def run_python(load: Load, port: int, concurrency: int, duration: int) -> Result:
+    """Drive the server from forked worker processes and merge their latencies."""
+    context = multiprocessing.get_context("fork")
+    payloads = [raw_request(load, path, port) for path in load.paths]
+    workers = python_workers(concurrency)
+    shares = [concurrency // workers + (1 if i < concurrency % workers else 0)
+              for i in range(workers)]
+    results = context.Queue()
+    start_at = time.monotonic() + 0.3  # every worker connects before the clock starts
+    end_at = start_at + duration
+    processes = [context.Process(target=_python_worker, daemon=True,
+                                 args=(port, payloads[i::workers] or payloads, load.expect, share,
+                                       start_at, end_at, results))
+                 for i, share in enumerate(shares)]
+    for process in processes:
+        process.start()
+    try:
+        parts = [results.get(timeout=duration + 60) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
+    latencies = array.array("d")
+    for raw, _, _, _ in parts:
+        latencies.frombytes(raw)
+    ordered = sorted(latencies)
+    in_window = sum(part[1] for part in parts)
+    return Result(rps=in_window / duration, p50_ms=percentile(ordered, 50) * 1000,
+                  p99_ms=percentile(ordered, 99) * 1000,
+                  max_ms=(ordered[-1] if ordered else float("nan")) * 1000, requests=len(ordered),
+                  unexpected=sum(part[2] for part in parts), errors=sum(part[3] for part in parts))
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def lua_string(text: str) -> str:
+    """A Lua long-bracket literal; the level is chosen so the text cannot close it."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def wrk_script(load: Load) -> str:
+    """Pre-format every request once per thread; count any status but the expected one."""
+    paths = ", ".join(lua_string(path) for path in load.paths)
+    body = lua_string(load.body.decode()) if load.body is not None else "nil"
+    content_type = 'wrk.headers["Content-Type"] = "application/json"' if load.body else ""
+    return f"""
+local paths = {{ {paths} }}
+local body = {body}
+local requests = {{}}
+local threads = {{}}
+local counter = 0
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  unexpected = 0
+  wrk.headers["REB-APIKEY"] = {lua_string(load.key)}
+  {content_type}
+  for i, path in ipairs(paths) do
+    requests[i] = wrk.format({lua_string(load.method)}, path, nil, body)
+  end
+end
+
+function request()
+  counter = counter + 1
+  return requests[(counter % #requests) + 1]
+end
+
+function response(status, headers, body)
+  if status ~= {load.expect} then
+    unexpected = unexpected + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+  end
+  io.write(string.format("bench-unexpected %d\\n", total))
+end
+"""
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def wrk_ms(value: str, unit: str) -> float:
+    return float(value) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> Result:
+    """Read Requests/sec, the --latency distribution, socket errors and the Lua status count."""
+    def find(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match is None:
+            raise RuntimeError(f"cannot read wrk output ({pattern!r}):\n{output}")
+        return match
+
+    latency = r"([\d.]+)(us|ms|s|m)\s+"
+    summary = find(r"^\s*Latency\s+" + latency * 3)
+    p50 = find(r"^\s*50%\s+([\d.]+)(us|ms|s|m)\s*$")
+    p99 = find(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$")
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    return Result(rps=float(find(r"^Requests/sec:\s+([\d.]+)").group(1)),
+                  p50_ms=wrk_ms(*p50.groups()), p99_ms=wrk_ms(*p99.groups()),
+                  max_ms=wrk_ms(*summary.groups()[4:6]),
+                  requests=int(find(r"^\s*(\d+) requests in").group(1)),
+                  unexpected=int(find(r"^bench-unexpected (\d+)").group(1)),
+                  errors=sum(int(n) for n in errors.groups()) if errors else 0)
+
+
+def run_wrk(load: Load, port: int, concurrency: int, duration: int, workdir: Path) -> Result:
+    """One wrk thread is plenty for a few thousand req/s and leaves the cores to the server."""
+    script = workdir / "load.lua"
+    script.write_text(wrk_script(load))
+    argv = [shutil.which("wrk") or "wrk", "-t1", f"-c{concurrency}", f"-d{duration}s",
+            "--timeout", "10s", "--latency", "-s", str(script),
+            f"http://{HOST}:{port}{load.paths[0]}"]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}")
+    return parse_wrk(completed.stdout)
+
+
+class LoadGenerator:
+    """The chosen generator, with CPU accounting for both sides of each run."""
+
+    def __init__(self, choice: str, workdir: Path):
+        self.kind = "wrk" if choice == "wrk" or (choice == "auto" and shutil.which("wrk")) \
+            else "python"
+        if self.kind == "wrk" and not shutil.which("wrk"):
+            raise SystemExit("bench: --loadgen wrk given but wrk is not on PATH")
+        self.workdir = workdir
+
+    def describe(self) -> str:
+        if self.kind == "wrk":
+            version = subprocess.run(["wrk", "--version"], capture_output=True, text=True,
+                                     timeout=10).stdout.split("Copyright")[0].strip()
+            return (f"{version} at {shutil.which('wrk')}, 1 thread, Lua script, --latency "
+                    "(percentiles corrected for coordinated omission)")
+        return (f"python (multiprocessing, {python_workers(16)} worker processes at c=16, "
+                f"keep-alive sockets on a selector, pre-encoded requests)")
+
+    def run(self, load: Load, port: int, concurrency: int, duration: int,
+            server_pid: int) -> Result:
+        client_before, server_before = children_cpu(), cpu_seconds(server_pid)
+        started = time.perf_counter()
+        if self.kind == "wrk":
+            result = run_wrk(load, port, concurrency, duration, self.workdir)
+        else:
+            result = run_python(load, port, concurrency, duration)
+        wall = time.perf_counter() - started
+        result.client_cpu = (children_cpu() - client_before) / wall * 100
+        result.server_cpu = (cpu_seconds(server_pid) - server_before) / wall * 100
+        return result
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    measurement: str
+    stored: str = "-"
+    concurrency: str = "-"
+    rps: str = ""
+    p50: str = ""
+    p99: str = ""
+    max: str = ""
+    server_cpu: str = ""
+    client_cpu: str = ""
+    result: str = ""
+
+
+COLUMNS = (("measurement", "measurement", "<"), ("stored", "stored", ">"),
+           ("c", "concurrency", ">"), ("req/s", "rps", ">"), ("p50 ms", "p50", ">"),
+           ("p99 ms", "p99", ">"), ("max ms", "max", ">"), ("srv CPU", "server_cpu", ">"),
+           ("client CPU", "client_cpu", ">"), ("result", "result", "<"))
+
+
+def render(rows: list[Row]) -> str:
+    """Plain text with aligned columns, so it reads in a terminal and pastes into a PR."""
+    cells = [[title for title, _, _ in COLUMNS]]
+    cells += [[getattr(row, attribute) for _, attribute, _ in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    def line(values: list[str]) -> str:
+        return "  ".join(value.ljust(width) if align == "<" else value.rjust(width)
+                         for value, width, (_, _, align) in zip(values, widths, COLUMNS)).rstrip()
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(cells[0]), rule] + [line(values) for values in cells[1:]])
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def ms(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def load_row(label: str, stored: int | str, concurrency: int, result: Result) -> Row:
+    """A load run as a row; a wrong status or a socket error is spelled out, never hidden."""
+    problems = []
+    if result.unexpected:
+        problems.append(f"{count(result.unexpected)} unexpected statuses")
+    if result.errors:
+        problems.append(f"{count(result.errors)} socket errors")
+    return Row(label, count(stored) if isinstance(stored, int) else stored, str(concurrency),
+               rps=count(round(result.rps)), p50=ms(result.p50_ms), p99=ms(result.p99_ms),
+               max=ms(result.max_ms),
+               server_cpu=f"{result.server_cpu:.0f}%", client_cpu=f"{result.client_cpu:.0f}%",
+               result="; ".join(problems) or f"{count(result.requests)} requests")
+
+
+# -- the phases -----------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    duration: int
+    warmup: int
+    top: int
+    quick: bool
+
+
+class Bench:
+    """Runs the phases in order and collects rows and the numbers the bar is checked against."""
+
+    def __init__(self, settings: Settings, loadgen: LoadGenerator, workdir: Path):
+        self.settings = settings
+        self.loadgen = loadgen
+        self.workdir = workdir
+        self.rows: list[Row] = []
+        self.numbers: dict[str, float] = {}
+        self.post = Load("POST", ["/customers"], BENCH_KEY, BODY, 201)
+
+    def start(self, argv_for: Callable[[int], list[str]], name: str, quiet: bool = False,
+              ) -> tuple[subprocess.Popen, int, float]:
+        """Start a server; ``quiet`` sends its output to /dev/null instead of ``name``.log."""
+        port = free_port()
+        log_path = None if quiet else self.workdir / f"{name}.log"
+        process, started = spawn(argv_for(port), log_path)
+        return process, port, wait_first_201(process, started, port, log_path)
+
+    def measure(self, load: Load, port: int, concurrency: int, pid: int,
+                duration: int | None = None) -> Result:
+        return self.loadgen.run(load, port, concurrency, duration or self.settings.duration, pid)
+
+    def fresh(self, client: Client, sample: str) -> None:
+        """Put the namespace back to its stated size and rebuild the id index a restore drops,
+        so the run's first request does not pay for it."""
+        client.expect(200, "POST", f"/__admin/snapshots/{BASE_SNAPSHOT}/restore", BENCH_KEY)
+        client.call("GET", f"/customers/{sample}", BENCH_KEY)
+
+    def sandbox_stage(self, db: Path, stored: int, samples: list[str], top: bool) -> None:
+        """One server on a database with ``stored`` bench customers: start-up, POST c=1 and
+        c=16, and at the top size also memory, GET by id and the list page."""
+        label = "cold start to first 201 (empty db)" if stored == 0 else "start-up to first 201"
+        log(f"starting the sandbox with {count(stored)} stored")
+        process, port, startup = self.start(lambda p: sandbox_argv(p, db), f"sandbox-{stored}")
+        self.numbers[f"startup_{stored}"] = startup
+        self.rows.append(Row(label, count(stored), result=f"{startup * 1000:.0f} ms"))
+        if top:
+            rss = proc_status(process.pid, "VmRSS") / 2**20
+            self.numbers["rss_top"] = rss
+            rss_row = Row("server resident memory (VmRSS)", count(stored),
+                          result=f"{rss:.0f} MB after start-up (peak VmHWM "
+                                 f"{proc_status(process.pid, 'VmHWM') / 2**20:.0f} MB)")
+        client = Client(port)
+        sample = samples[0] if samples else "cus_none"
+        client.expect(201, "POST", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
+        log("warming up")
+        self.measure(self.post, port, 16, process.pid, self.settings.warmup)
+        for concurrency in (1, 16):
+            self.fresh(client, sample)
+            log(f"POST /customers c={concurrency} with {count(stored)} stored")
+            result = self.measure(self.post, port, concurrency, process.pid)
+            self.numbers[f"post_c{concurrency}_{stored}_rps"] = result.rps
+            self.numbers[f"post_c{concurrency}_{stored}_p50"] = result.p50_ms
+            self.rows.append(load_row("POST /customers", stored, concurrency, result))
+        if top:
+            self.fresh(client, sample)
+            self.read_runs(client, port, process.pid, stored, samples)
+            self.rows.append(rss_row)
+        self.fresh(client, sample)  # leave exactly ``stored`` customers for the next preload
+        client.expect(204, "DELETE", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
+        client.close()
+        log("stopping the sandbox (it compacts on the way out)")
+        stop(process)
+
+    def read_runs(self, client: Client, port: int, pid: int, stored: int,
+                  samples: list[str]) -> None:
+        """GET by id over a rotation of stored ids, then the list page if the route exists."""
+        log(f"GET /customers/{{id}} c=16 with {count(stored)} stored")
+        by_id = Load("GET", [f"/customers/{sample}" for sample in samples], BENCH_KEY, None, 200)
+        result = self.measure(by_id, port, 16, pid)
+        self.rows.append(load_row("GET /customers/{id}", stored, 16, result))
+        status, _, _ = client.call("GET", "/customers?limit=100", BENCH_KEY)
+        if status != 200:
+            self.rows.append(Row("GET /customers?limit=100", count(stored), "16",
+                                 result=f"n/a (no list route: answered {status})"))
+            return
+        log(f"GET /customers?limit=100 c=16 with {count(stored)} stored")
+        page = Load("GET", ["/customers?limit=100"], BENCH_KEY, None, 200)
+        result = self.measure(page, port, 16, pid)
+        self.rows.append(load_row("GET /customers?limit=100", stored, 16, result))
+
+    def logging_stage(self, db: Path, stored: int, samples: list[str]) -> None:
+        """POST c=16 once more with the default ``--log-level info``: a log line per request."""
+        log(f"starting the sandbox with the default log level, {count(stored)} stored")
+        process, port, _ = self.start(lambda p: sandbox_argv(p, db, log_level=None),
+                                      f"sandbox-{stored}-info", quiet=True)
+        client = Client(port)
+        sample = samples[0] if samples else "cus_none"
+        client.expect(201, "POST", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
+        self.measure(self.post, port, 16, process.pid, self.settings.warmup)
+        self.fresh(client, sample)
+        log(f"POST /customers c=16 with {count(stored)} stored, --log-level info")
+        result = self.measure(self.post, port, 16, process.pid)
+        self.numbers[f"post_c16_{stored}_info_rps"] = result.rps
+        row = load_row("POST /customers, --log-level info (default)", stored, 16, result)
+        if not (result.unexpected or result.errors):
+            share = result.rps / self.numbers[f"post_c16_{stored}_rps"]
+            row.result += f"; {share:.0%} of the rate at warning"
+        self.rows.append(row)
+        self.fresh(client, sample)
+        client.expect(204, "DELETE", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
+        client.close()
+        stop(process)
+
+    def baseline_stage(self) -> None:
+        """The same body through Flask + schema only, served the same way."""
+        log("starting the baseline (Flask + CustomerSchema only)")
+        process, port, _ = self.start(baseline_argv, "baseline")
+        self.measure(self.post, port, 16, process.pid, self.settings.warmup)
+        for concurrency in (1, 16):
+            log(f"baseline POST c={concurrency}")
+            result = self.measure(self.post, port, concurrency, process.pid)
+            self.numbers[f"baseline_c{concurrency}_rps"] = result.rps
+            self.rows.append(load_row("baseline POST (Flask + schema only)", "-", concurrency,
+                                      result))
+        stop(process)
+        share = self.numbers["post_c16_0_rps"] / self.numbers["baseline_c16_rps"]
+        self.numbers["baseline_share"] = share
+        self.rows.append(Row("sandbox POST c=16 / baseline c=16", "0", "16",
+                             result=f"{share:.0%} of the baseline's throughput"))
+
+    def admin_stage(self) -> None:
+        """Reset and restore on their own database: a namespace of exactly 10,000 customers."""
+        db = self.workdir / "admin" / "db.json"
+        log(f"preloading {count(ADMIN_STORED)} customers under {ADMIN_KEY}")
+        preload(db, ADMIN_KEY, ADMIN_STORED)
+        process, port, _ = self.start(lambda p: sandbox_argv(p, db), "sandbox-admin")
+        client = Client(port)
+        try:
+            client.expect(201, "POST", f"/__admin/snapshots/{ADMIN_SNAPSHOT}", ADMIN_KEY)
+            log("timing snapshot restores and resets")
+            restores = [client.expect(200, "POST", f"/__admin/snapshots/{ADMIN_SNAPSHOT}/restore",
+                                      ADMIN_KEY)[1] for _ in range(ADMIN_REPEATS)]
+            resets, removed = [], set()
+            for _ in range(ADMIN_REPEATS):
+                client.expect(200, "POST", f"/__admin/snapshots/{ADMIN_SNAPSHOT}/restore",
+                              ADMIN_KEY)
+                payload, elapsed = client.expect(200, "POST", "/__admin/reset", ADMIN_KEY)
+                resets.append(elapsed)
+                removed.add(json.loads(payload)["removed"].get("customers", 0))
+        finally:
+            client.close()
+            stop(process)
+        for name, label, times, extra in (
+                ("reset", "reset (POST /__admin/reset)", resets,
+                 f"; removed {', '.join(count(n) for n in sorted(removed))} each time"),
+                ("restore", f"snapshot restore (POST /__admin/snapshots/{ADMIN_SNAPSHOT}/restore)",
+                 restores, "")):
+            median = statistics.median(times)
+            self.numbers[f"{name}_ms"] = median
+            self.rows.append(Row(label, count(ADMIN_STORED), result=(
+                f"{median:.1f} ms median of {len(times)} "
+                f"({min(times):.1f}-{max(times):.1f}){extra}")))
+
+    def run(self) -> None:
+        db = self.workdir / "bench" / "db.json"
+        sizes = [0, 10_000, self.settings.top]
+        have, samples = 0, []
+        for stored in sizes:
+            if stored > have:
+                log(f"preloading {count(stored - have)} customers (to {count(stored)})")
+                started = time.perf_counter()
+                samples = preload(db, BENCH_KEY, stored - have) or samples
+                log(f"  preloaded in {time.perf_counter() - started:.1f} s")
+                have = stored
+            self.sandbox_stage(db, stored, samples, top=stored == self.settings.top)
+            if stored == 0:
+                self.logging_stage(db, stored, samples)
+                self.baseline_stage()
+        self.admin_stage()
+
+
+# -- the bar --------------------------------------------------------------------------------
+
+
+def bar(numbers: dict[str, float], top: int) -> list[tuple[str, str, bool]]:
+    """Each target, what this run measured, and whether it holds."""
+    top_label = count(top)
+    kept16 = numbers[f"post_c16_{top}_rps"] / numbers["post_c16_0_rps"]
+    kept1 = numbers[f"post_c1_{top}_rps"] / numbers["post_c1_0_rps"]
+    return [
+        ("POST c=16 >= 1,500 req/s (0 stored)", f"{numbers['post_c16_0_rps']:,.0f} req/s",
+         numbers["post_c16_0_rps"] >= 1500),
+        (f"POST c=16 at {top_label} stored >= 90% of the rate at 0",
+         f"{kept16:.0%} (c=1: {kept1:.0%})", kept16 >= 0.9),
+        ("POST c=1 p50 < 1 ms (0 stored)", f"{numbers['post_c1_0_p50']:.2f} ms",
+         numbers["post_c1_0_p50"] < 1.0),
+        ("cold start < 0.5 s (empty db)", f"{numbers['startup_0']:.2f} s",
+         numbers["startup_0"] < 0.5),
+        (f"start-up < 3 s with {top_label} stored", f"{numbers[f'startup_{top}']:.2f} s",
+         numbers[f"startup_{top}"] < 3.0),
+        (f"reset of {count(ADMIN_STORED)} < 100 ms", f"{numbers['reset_ms']:.1f} ms",
+         numbers["reset_ms"] < 100),
+        (f"snapshot restore of {count(ADMIN_STORED)} < 100 ms", f"{numbers['restore_ms']:.1f} ms",
+         numbers["restore_ms"] < 100),
+    ]
+
+
+def render_bar(items: list[tuple[str, str, bool]]) -> str:
+    width = max(len(target) for target, _, _ in items)
+    measured = max(len(value) for _, value, _ in items)
+    lines = [f"{'bar':<{width}}  {'measured':>{measured}}  holds",
+             f"{'-' * width}  {'-' * measured}  -----"]
+    lines += [f"{target:<{width}}  {value:>{measured}}  {'yes' if holds else 'NO'}"
+              for target, value, holds in items]
+    return "\n".join(lines)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=None, metavar="SECONDS",
+                        help="seconds per load run (default 8; 3 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 3 s per run and 20,000 stored instead of 100,000")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator: wrk when on PATH (auto), or the Python one")
+    arguments = parser.parse_args(argv)
+    if arguments.duration is not None and arguments.duration < 1:
+        parser.error("--duration must be at least 1 second")
+    return arguments
+
+
+def header(settings: Settings, loadgen: LoadGenerator) -> str:
+    """What was run, on what, so two tables can be compared honestly."""
+    import platform
+    from sandbox.version import __version__
+    mode = (f"QUICK SMOKE RUN ({count(settings.top)} stands in for 100,000; not a measurement "
+            "of record)" if settings.quick else "full run")
+    return "\n".join([
+        f"rebilly-sandbox {__version__} benchmark: {mode}",
+        f"load generator: {loadgen.describe()}",
+        f"{settings.duration} s per load run after a {settings.warmup} s warm-up; server: "
+        f"gevent (one process, one thread), --rate-limit 0, --log-level warning; "
+        f"body {len(BODY)} bytes",
+        f"host: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+    ])
+
+
+def show_logs(workdir: Path) -> None:
+    """On failure, the servers' own words, before the temporary directory goes."""
+    for path in sorted(workdir.glob("*.log")):
+        text = tail(path, 40)
+        if text.strip():
+            log(f"--- end of {path.name} ---\n{text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_args(argv)
+    settings = Settings(duration=arguments.duration or (3 if arguments.quick else 8),
+                        warmup=1,
+                        top=20_000 if arguments.quick else 100_000, quick=arguments.quick)
+    workdir = Path(tempfile.mkdtemp(prefix="sandbox-bench-"))
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    try:
+        loadgen = LoadGenerator(arguments.loadgen, workdir)
+        bench = Bench(settings, loadgen, workdir)
+        started = time.perf_counter()
+        bench.run()
+        print(header(settings, loadgen))
+        print()
+        print(render(bench.rows))
+        print()
+        print(render_bar(bar(bench.numbers, settings.top)))
+        log(f"done in {time.perf_counter() - started:.0f} s")
+    except Exception:
+        show_logs(workdir)
+        raise
+    finally:
+        kill_children()
+        signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
