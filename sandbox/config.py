@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_connections", 1000, int,
             "Connections served at once; more wait in the listen backlog."),
+    Setting("idle_timeout", 75.0, float,
+            "Seconds a connection may send nothing before it is closed."),
     Setting("strict", False, _parse_bool, "Reject unknown request fields with a 422."),
     Setting(
         "api_keys",
@@ -136,6 +138,8 @@ def _parse(setting: Setting, raw: str, *, source: str) -> Any:
 def _check(config: dict[str, Any]) -> None:
     if not 0 <= config["port"] <= 65535:
         raise ConfigError(f"port must be between 0 and 65535, got {config['port']}")
+    if config["idle_timeout"] <= 0:
+        raise ConfigError(f"idle_timeout must be above 0, got {config['idle_timeout']}")
     for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")

@@ -13,6 +13,8 @@ from typing import Any, Iterable
 from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
+from .store.journal import WriteFailed
+
 __all__ = (
     "SandboxError",
     "BadRequest",
@@ -114,6 +116,12 @@ def _handle_http_exception(error: HTTPException) -> Response:
     return problem_response(error.code or 500, error.name, detail, headers=headers)
 
 
+def _handle_write_failed(error: WriteFailed) -> Response:
+    log.error("write refused: %s", error)
+    return problem_response(503, "Service Unavailable", f"The sandbox cannot store this change: "
+                            f"{error}. Nothing was changed.", headers={"Retry-After": "5"})
+
+
 def _handle_unexpected(error: Exception) -> Response:
     log.exception("unexpected error while answering a request")
     return problem_response(
@@ -124,5 +132,6 @@ def _handle_unexpected(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the handlers so that every error leaves as problem JSON."""
     app.register_error_handler(SandboxError, _handle_sandbox_error)
+    app.register_error_handler(WriteFailed, _handle_write_failed)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -25,12 +25,17 @@ class Allowance:
 class RateLimiter:
     """Fixed windows per namespace, on the namespace's clock; ``limit`` 0 refuses nothing."""
 
+    #: Past this many namespaces (and then each time their number doubles), ended windows are
+    #: forgotten, so memory is bounded by the namespaces active within one window.
+    SWEEP_ABOVE = 10_000
+
     def __init__(self, limit: int, window_seconds: int, now: Callable[[str], float]):
         self.limit = limit
         self.window = window_seconds
         self._now = now
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}
+        self._sweep_at = self.SWEEP_ABOVE
 
     def hit(self, namespace: str) -> Allowance | None:
         """Count one request; return its allowance.
@@ -52,7 +57,15 @@ class RateLimiter:
                     headers={"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0",
                              "X-RateLimit-Retry-After": str(retry_after)})
             self._windows[namespace] = (started, used + 1)
+            if len(self._windows) > self._sweep_at:
+                self._sweep(now)
         return Allowance(self.limit, self.limit - used - 1)
+
+    def _sweep(self, now: float) -> None:
+        """Forget namespaces whose window has ended: they would start afresh anyway."""
+        self._windows = {namespace: window for namespace, window in self._windows.items()
+                         if now - window[0] < self.window}
+        self._sweep_at = max(self.SWEEP_ABOVE, 2 * len(self._windows))
 
     def reset(self, namespace: str | None = None) -> None:
         with self._lock:

@@ -1,14 +1,15 @@
 """The request journal: what each namespace's API requests were, newest first, bounded.
 
-Kept in memory only (it is a debugging aid, not state), capped per namespace and per entry so
-memory stays flat under any load. Credentials are redacted before anything is recorded.
+Kept in memory only (it is a debugging aid, not state) and capped three ways, so memory stays
+flat under any load: entries per namespace, body bytes per entry, and namespaces (the one written
+to least recently is dropped). Credentials are redacted whenever entries are read.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any, Iterable, Mapping
 
 from .auth import redact
@@ -33,11 +34,14 @@ def _safe_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 class RequestJournal:
     """Per-namespace ring buffers of request records."""
 
-    def __init__(self, entries_per_namespace: int = 1000, max_body_bytes: int = 16 * 1024):
+    def __init__(self, entries_per_namespace: int = 1000, max_body_bytes: int = 16 * 1024,
+                 max_namespaces: int = 1000):
         self.capacity = entries_per_namespace
         self.max_body_bytes = max_body_bytes
+        self.max_namespaces = max_namespaces
         self._lock = threading.Lock()
-        self._entries: dict[str, deque[tuple]] = {}
+        #: Least recently written namespace first, so the idlest is dropped when full.
+        self._entries: OrderedDict[str, deque[tuple]] = OrderedDict()
         self._ids = itertools.count(1)
 
     def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
@@ -50,6 +54,10 @@ class RequestJournal:
             entries = self._entries.get(namespace)
             if entries is None:
                 entries = self._entries[namespace] = deque(maxlen=self.capacity)
+                if len(self._entries) > self.max_namespaces:
+                    self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(namespace)
             entries.append(entry)
 
     def entries(self, namespace: str, filters: Mapping[str, Any] | None = None,

@@ -17,6 +17,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from typing import Any, Callable, Iterable
 
 import gevent
@@ -49,7 +50,20 @@ class SandboxHandler(WSGIHandler):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # not a TCP socket
             pass
+        # A connection that sends nothing for this long is closed, so idle or stalled clients
+        # cannot keep connection slots forever.
+        self.socket.settimeout(self.server.idle_timeout)
         super().handle()
+
+    def handle_one_response(self) -> None:
+        """Count requests in flight, and end keep-alive connections once the server stops."""
+        self.server.in_flight += 1
+        try:
+            super().handle_one_response()
+        finally:
+            self.server.in_flight -= 1
+            if self.server.closed:
+                self.close_connection = True
 
     def run_application(self) -> None:
         fault = None
@@ -99,10 +113,15 @@ def _fair(app: Callable) -> Callable:
 class Server:
     """A bound, not yet running server: the port is known before ``run`` is called."""
 
-    def __init__(self, app: Callable, host: str, port: int, max_connections: int):
+    #: Seconds in-flight requests get to finish after ``stop``; then they are cut off.
+    STOP_TIMEOUT = 5.0
+
+    def __init__(self, app: Callable, host: str, port: int, max_connections: int,
+                 idle_timeout: float = 75.0):
         self.app = app
         self.host = host
         self._max_connections = max_connections
+        self._idle_timeout = idle_timeout
         # Bound here, so the port is known (port 0 picks one) and early clients wait in the
         # backlog; the gevent server is made in ``run``, in the thread whose hub serves it.
         self._listener = socket.create_server((host, port), backlog=1024,
@@ -123,14 +142,26 @@ class Server:
                                   spawn=Pool(self._max_connections),
                                   handler_class=SandboxHandler, log=None,
                                   error_log=logging.getLogger("sandbox.server"))
+        self._server.idle_timeout = self._idle_timeout
+        self._server.in_flight = 0
+        # serve_forever stops the server itself once stopped, with this grace period.
+        self._server.stop_timeout = self.STOP_TIMEOUT
         self._server.start()
         self._running.set()
         self._server.serve_forever()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting, give in-flight requests ``timeout`` seconds to finish."""
+    def stop(self) -> None:
+        """Stop accepting; ``run`` returns once in-flight requests have finished (at most
+        ``STOP_TIMEOUT`` seconds), dropping idle keep-alive connections."""
         if self._server is not None:
-            self._server.stop(timeout=timeout)
+            self._server.close()
+            gevent.spawn(self._drain, self._server)
+
+    def _drain(self, server: WSGIServer) -> None:
+        deadline = time.monotonic() + self.STOP_TIMEOUT
+        while server.in_flight and time.monotonic() < deadline:
+            gevent.sleep(0.01)
+        server.pool.kill(block=False)  # what is left waits for a next request that won't come
 
     def start_in_thread(self) -> Callable[[], None]:
         """Serve from a daemon thread with a hub of its own; return a function that stops it.
@@ -149,7 +180,7 @@ class Server:
         self._running.wait(10)
 
         def stop() -> None:
-            hubs[0].loop.run_callback_threadsafe(gevent.spawn, self.stop)
+            hubs[0].loop.run_callback_threadsafe(self.stop)
             thread.join(timeout=10)
 
         return stop
@@ -161,4 +192,4 @@ class Server:
 
     def _stop_for_signal(self, signum: int) -> None:
         log.info("received %s, finishing in-flight requests", signal.Signals(signum).name)
-        gevent.spawn(self.stop)
+        self.stop()

@@ -29,7 +29,7 @@ from typing import Any, Iterable
 
 from .tables import Change, Tables
 
-__all__ = ("Journal", "StorageError", "apply_change", "META_TABLE")
+__all__ = ("Journal", "StorageError", "WriteFailed", "apply_change", "META_TABLE")
 
 log = logging.getLogger("sandbox.store")
 
@@ -39,6 +39,13 @@ META_TABLE = "__sandbox__"
 
 class StorageError(RuntimeError):
     """The database files cannot be used; the message says which file and why."""
+
+
+class WriteFailed(StorageError):
+    """A change could not be made durable (disk full, file too large, read-only file system).
+
+    The change was undone in memory, so what is stored and what is served stay the same.
+    """
 
 
 def apply_change(tables: Tables, change: Change) -> None:
@@ -187,6 +194,14 @@ class Journal:
         if self.fsync:
             os.fsync(self._descriptor)
         self.size += len(line)
+
+    def discard_partial(self) -> None:
+        """After a failed append, cut the journal back to its last whole line."""
+        try:
+            os.ftruncate(self._descriptor, self.size)
+        except OSError:
+            log.error("could not cut a partial record from %s; it is dropped at start-up",
+                      self.path)
 
     def rotate(self) -> int:
         """Start a new journal; the old one waits as ``.compacting``. Return the new generation.

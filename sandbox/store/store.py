@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, ValuesView
 
 from tinydb import TinyDB
 
-from .journal import Journal
+from .journal import Journal, WriteFailed
 from .tables import Change, JournaledTable, Tables, open_tinydb
 
 __all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
@@ -118,7 +118,7 @@ class Store:
             try:
                 yield Transaction(self)
                 if self._pending and self._journal:
-                    self._journal.append(self._pending)
+                    self._append(self._pending)
             except BaseException:
                 self._rollback()
                 raise
@@ -126,6 +126,14 @@ class Store:
                 self._pending, self._undo = None, []
             if self._journal and self._journal.size > self._compact_bytes:
                 self._start_compaction()
+
+    def _append(self, changes: list[Change]) -> None:
+        try:
+            self._journal.append(changes)
+        except OSError as exc:
+            self._journal.discard_partial()
+            raise WriteFailed(f"cannot write to {self._journal.path}: {exc.strerror or exc}") \
+                from None
 
     def _record(self, change: Change, before: Any) -> None:
         if self._pending is None:
@@ -152,6 +160,8 @@ class Store:
             else:
                 memory[name] = before
         for name in touched:
+            if name in memory and not memory[name] and not name.endswith("/@"):
+                del memory[name]  # a table the failed transaction created
             self._index.pop(name, None)
             self._db.table(name)._next_id = None
             self._db.table(name).clear_cache()
@@ -318,10 +328,14 @@ class Transaction:
         return self._store._db.table(live_table(namespace, kind))  # type: ignore[return-value]
 
     def _index(self, namespace: str, kind: str) -> dict[str, int]:
+        """Ids to TinyDB document ids; cached only for tables that exist, so reads with
+        ever-new keys leave nothing behind."""
         name = live_table(namespace, kind)
         index = self._store._index.get(name)
         if index is None:
-            raw = self._store._storage.memory.get(name, {})
+            raw = self._store._storage.memory.get(name)
+            if raw is None:
+                return {}
             index = {doc["id"]: int(doc_id) for doc_id, doc in raw.items() if "id" in doc}
             self._store._index[name] = index
         return index
@@ -339,6 +353,7 @@ class Transaction:
         if document["id"] in index:
             raise DuplicateId(document["id"])
         index[document["id"]] = self._table(namespace, kind).insert(copy_document(document))
+        self._store._index[live_table(namespace, kind)] = index
 
     def put(self, namespace: str, kind: str, document: dict[str, Any]) -> bool:
         """Insert or replace by ``id``; return True when the document is new."""
@@ -376,4 +391,6 @@ class Transaction:
     def find(self, namespace: str, kind: str,
              predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Every document of a namespace and kind that ``predicate`` accepts, as copies."""
+        if live_table(namespace, kind) not in self._store._storage.memory:
+            return []
         return [copy_document(dict(doc)) for doc in self._table(namespace, kind).search(predicate)]
