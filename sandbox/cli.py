@@ -48,6 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     fixtures.add_argument("--fixtures-dir", metavar="DIR", default=None,
                           help="folder of fixture sets [default: the shipped sets; "
                                "env SANDBOX_FIXTURES_DIR]")
+    export = commands.add_parser(
+        "export", help="write a namespace as a fixture set",
+        description="Write one namespace's websites, tags and customers as a fixture set, from "
+                    "a running sandbox (--url) or from a database file no sandbox holds (--db).")
+    export.add_argument("--namespace", metavar="KEY", required=True,
+                        help="the API key whose namespace to export")
+    source = export.add_mutually_exclusive_group()
+    source.add_argument("--url", default=None,
+                        help="a running sandbox [default: env SANDBOX_URL, else "
+                             "http://127.0.0.1:8080]")
+    source.add_argument("--db", default=None, help="a TinyDB database file")
+    export.add_argument("--admin-token", default=None,
+                        help="the sandbox's admin token [env SANDBOX_ADMIN_TOKEN]")
+    export.add_argument("--output", "-o", default="-", help="file to write [default: stdout]")
     return parser
 
 
@@ -62,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "fixtures":
         return _fixtures_command(args.action, args.fixtures_dir)
+    if args.command == "export":
+        return _export_command(args)
     if args.command == "serve":
         overrides = {s.name: getattr(args, s.name) for s in SETTINGS
                      if getattr(args, s.name) is not None}
@@ -132,3 +148,49 @@ def _fixtures_command(action: str, folder_setting: str | None) -> int:
         summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         print(f"{'ok' if action == 'check' else '-'} {name}: {summary}")
     return 1 if failed else 0
+
+
+def _export_command(args: argparse.Namespace) -> int:
+    import json
+
+    try:
+        data = _export_from_db(args) if args.db else _export_from_url(args)
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"rebilly-sandbox: cannot export: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return 0
+
+
+def _export_from_db(args: argparse.Namespace) -> dict:
+    from .auth import namespace_for
+    from .fixtures import export_namespace
+    from .store import Store
+
+    store = Store(args.db)
+    try:
+        return export_namespace(store, namespace_for(args.namespace).id)
+    finally:
+        store.close()
+
+
+def _export_from_url(args: argparse.Namespace) -> dict:
+    import requests
+
+    url = (args.url or os.environ.get("SANDBOX_URL") or "http://127.0.0.1:8080").rstrip("/")
+    headers = {"REB-APIKEY": args.namespace}
+    token = args.admin_token or os.environ.get("SANDBOX_ADMIN_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = requests.get(f"{url}/__admin/export", headers=headers, timeout=30)
+    except requests.RequestException as exc:
+        raise RuntimeError(f"no sandbox answers at {url} ({exc.__class__.__name__})") from None
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
+    return response.json()
