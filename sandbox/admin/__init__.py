@@ -16,11 +16,12 @@ from ..api.present import json_response
 from ..auth import authenticate
 from ..errors import BadRequest, Unauthorized
 from ..jsonbody import parse_json_object
+from ..openapi import build_spec
 from ..schemas import load
 from ..schemas.admin import ClockSchema, JournalQuerySchema
 from ..schemas.fault import FaultRuleSchema
 from ..state import get_state
-from . import operations
+from . import dashboard, operations
 
 __all__ = ("bp", "init_app")
 
@@ -147,6 +148,13 @@ def clear_requests() -> Response:
     return json_response(operations.clear_requests(get_state(), _namespace(required=False)))
 
 
+def openapi_document() -> Response:
+    """The sandbox's OpenAPI document, with this request's root as its server."""
+    spec = build_spec()
+    return json_response({"openapi": spec["openapi"], "info": spec["info"],
+                          "servers": [{"url": request.root_url.rstrip("/")}], **spec})
+
+
 ROUTES: tuple[tuple[str, str, Callable[..., Response]], ...] = (
     ("/health", "GET", health),
     ("/reset", "POST", reset),
@@ -167,6 +175,8 @@ ROUTES: tuple[tuple[str, str, Callable[..., Response]], ...] = (
     ("/faults/<rule_id>", "DELETE", delete_fault),
     ("/requests", "GET", list_requests),
     ("/requests", "DELETE", clear_requests),
+    ("/openapi.json", "GET", openapi_document),
+    ("/", "GET", dashboard.dashboard),
 )
 
 for _rule, _method, _view in ROUTES:

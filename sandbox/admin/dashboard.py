@@ -1,0 +1,114 @@
+"""``GET /__admin/``: one server-rendered page showing what the sandbox holds and was sent.
+
+Read-only, built from the same state the admin API reads. A namespace is picked by its id (the
+hash of a key), never by the key: a key in a URL would end up in logs and browser history. The
+templates are autoescaped, so stored data shows as text whatever it contains, and the page is
+sent with a policy that allows no script at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from itertools import islice
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+
+from ..errors import BadRequest
+from ..seeding import SEEDED_KIND
+from ..services.customers import CUSTOMERS
+from ..state import SandboxState, get_state
+from . import operations
+
+__all__ = ("dashboard",)
+
+NAMESPACE_ID = re.compile(r"ns_[0-9a-f]{24}")
+#: Newest customers and journal entries shown for a namespace.
+SHOWN = 100
+#: Kinds listed first; any other kind follows in name order.
+KIND_ORDER = ("customers", "tokens", "payment-instruments", "tags", "lead-sources", "websites")
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "frame-ancestors 'none'; form-action 'self'",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def dashboard() -> Response:
+    state = get_state()
+    selected = request.args.get("namespace", "").strip() or None
+    if selected is not None and not NAMESPACE_ID.fullmatch(selected):
+        raise BadRequest("'namespace' takes a namespace id (ns_ and 24 hex digits), as listed "
+                         "on the dashboard; keys never go in URLs.")
+    namespaces = _namespaces(state)
+    page = render_template(
+        "dashboard.html", health=operations.health(state), namespaces=namespaces,
+        kinds=_kinds(namespaces), selected=selected,
+        customers=_customers(state, selected) if selected else None,
+        requests=[_request(entry) for entry in state.journal.entries(selected, limit=SHOWN)]
+        if selected else [],
+        rules=_rules(state, selected), shown=SHOWN)
+    return make_response(page, 200, PAGE_HEADERS)
+
+
+def _namespaces(state: SandboxState) -> list[dict[str, Any]]:
+    listed = []
+    for namespace, counts in sorted(state.store.namespaces().items()):
+        counts = {kind: count for kind, count in counts.items() if kind != SEEDED_KIND}
+        listed.append({"id": namespace, "counts": counts, "credential": _credential(state,
+                                                                                   namespace)})
+    return listed
+
+
+def _credential(state: SandboxState, namespace: str) -> str | None:
+    """The redacted credential of the namespace's latest request (``sk_sandbox_…cdef``)."""
+    for entry in state.journal.entries(namespace, limit=1):
+        for name, value in entry["headers"].items():
+            if name.lower() in ("reb-apikey", "authorization"):
+                return value
+    return None
+
+
+def _kinds(namespaces: list[dict[str, Any]]) -> list[str]:
+    present = {kind for namespace in namespaces for kind in namespace["counts"]}
+    return [kind for kind in KIND_ORDER if kind in present] + sorted(present - set(KIND_ORDER))
+
+
+def _customers(state: SandboxState, namespace: str) -> dict[str, Any]:
+    """The newest customers, reading only the fields shown (the namespace may be large)."""
+    with state.store.transaction() as tx:
+        total = tx.count(namespace, CUSTOMERS)
+        newest = [{
+            "id": customer["id"], "email": customer.get("email"),
+            "firstName": customer.get("firstName"), "lastName": customer.get("lastName"),
+            "createdTime": customer.get("createdTime"),
+            "tags": [tag["name"] for tag in customer.get("tags") or []],
+        } for customer in islice(reversed(tx.view(namespace, CUSTOMERS)), SHOWN)]
+    return {"total": total, "newest": newest}
+
+
+def status_tone(status: int | None) -> str:
+    """The colour class of an answer: 2xx green, 4xx amber, 5xx and dropped connections red."""
+    if status is None:
+        return "network"
+    return f"{status // 100}xx"
+
+
+def _request(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "tone": status_tone(entry["status"])}
+
+
+def _rules(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:
+    """The rules that apply: the namespace's own, then the global ones."""
+    now = time.monotonic()
+    shown = []
+    for rule in state.faults.rules(namespace):
+        listed = rule.shown(now)
+        match = listed.get("match") or {}
+        shown.append({**listed, "action": rule.action.describe(),
+                      "match": json.dumps(match, separators=(", ", ": ")) if match else "any"})
+    return shown

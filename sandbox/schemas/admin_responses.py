@@ -1,0 +1,136 @@
+"""What the admin API answers (and the fixture-set payload), for the OpenAPI document only.
+
+Like ``responses``, these are never used to build answers; the test suite checks real admin
+answers against the document so the two stay the same.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .customer import CustomerSchema, TagSchema
+from .fault import FaultRuleSchema
+from .responses import AnswerSchema, WebsiteResponseSchema
+from .token import TokenSchema
+
+__all__ = ("HealthSchema", "ResetResultSchema", "FixtureSetInfoSchema", "FixtureLoadResultSchema",
+           "FixtureSetSchema", "SnapshotResultSchema", "ClockStateSchema", "FaultRuleStateSchema",
+           "JournalEntrySchema", "RemovedCountSchema", "ClearedCountSchema")
+
+
+def counts(description: str) -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                       metadata={"description": description})
+
+
+class HealthSchema(AnswerSchema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]))
+    version = fields.String(required=True)
+    uptimeSeconds = fields.Float(required=True)
+    store = fields.String(required=True, validate=validate.OneOf(["memory", "tinydb-file"]))
+    fixtures = fields.String(required=True, allow_none=True,
+                             metadata={"description": "The start-up fixture set, if any."})
+
+
+class ResetResultSchema(AnswerSchema):
+    scope = fields.String(required=True, validate=validate.OneOf(["namespace", "all"]))
+    removed = counts("Documents removed, by kind.")
+    journalEntries = fields.Integer(required=True)
+    faultRules = fields.Integer(required=True)
+    fixtures = fields.String(required=True, allow_none=True)
+
+
+class FixtureSetInfoSchema(AnswerSchema):
+    name = fields.String(required=True)
+    description = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    error = fields.String(metadata={"description": "Why the set cannot be read."})
+
+
+class FixtureLoadResultSchema(AnswerSchema):
+    name = fields.String(required=True, allow_none=True)
+    loaded = counts("Records loaded, by kind.")
+
+
+class FixtureCustomerSchema(CustomerSchema):
+    """A fixture customer: a customer body with the id it is stored under."""
+
+    id = fields.String(required=True)
+
+
+class FixtureTokenSchema(TokenSchema):
+    """A fixture token: a token body with the id it is stored under."""
+
+    id = fields.String(required=True)
+
+
+class FixtureSetSchema(AnswerSchema):
+    """A fixture set: what ``POST /__admin/fixtures`` loads and ``GET /__admin/export`` gives."""
+
+    description = fields.String()
+    websites = fields.List(fields.Nested(WebsiteResponseSchema))
+    tags = fields.List(fields.Nested(TagSchema))
+    tokens = fields.List(fields.Nested(FixtureTokenSchema))
+    customers = fields.List(fields.Nested(FixtureCustomerSchema))
+
+
+class SnapshotResultSchema(AnswerSchema):
+    name = fields.String(required=True)
+    saved = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                        metadata={"description": "On save: documents saved, by kind."})
+    restored = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"description": "On restore: documents restored, by kind."})
+
+
+class ClockStateSchema(AnswerSchema):
+    now = fields.DateTime(format="iso", required=True)
+    frozen = fields.Boolean(required=True)
+    offsetSeconds = fields.Float(required=True, allow_none=True,
+                                 metadata={"description": "Null while frozen."})
+    scope = fields.String(required=True, validate=validate.OneOf(["global", "namespace"]))
+
+
+class FaultRuleStateSchema(FaultRuleSchema):
+    """A fault rule as listed: its definition as sent, its id and its counters."""
+
+    id = fields.String(required=True)
+    globalRule = fields.Boolean(data_key="global", required=True)
+    matched = fields.Integer(required=True)
+    fired = fields.Integer(required=True)
+    remaining = fields.Integer(required=True, allow_none=True,
+                               metadata={"description": "Null when the rule has no times."})
+    expiresInSeconds = fields.Float(required=True, metadata={
+        "description": "Seconds until the rule removes itself."})
+
+
+class FaultMarkSchema(AnswerSchema):
+    source = fields.String(required=True, validate=validate.OneOf(["rule", "header", "email"]))
+    rule = fields.String(required=True, allow_none=True)
+    match = fields.Integer(required=True, allow_none=True)
+    action = fields.String(required=True)
+    delayMs = fields.Integer(required=True, allow_none=True)
+
+
+class JournalEntrySchema(AnswerSchema):
+    id = fields.Integer(required=True)
+    time = fields.DateTime(format="iso", required=True)
+    method = fields.String(required=True)
+    path = fields.String(required=True)
+    query = fields.String(required=True)
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                          metadata={"description": "Credentials redacted."})
+    body = fields.String(required=True, metadata={"description": "The first 16 KiB."})
+    bodyTruncated = fields.Boolean(required=True)
+    status = fields.Integer(required=True, allow_none=True,
+                            metadata={"description": "Null when the connection was dropped."})
+    durationMs = fields.Float(required=True)
+    fault = fields.Nested(FaultMarkSchema, required=True, allow_none=True)
+    stored = fields.Boolean(required=True)
+
+
+class RemovedCountSchema(AnswerSchema):
+    removed = fields.Integer(required=True)
+
+
+class ClearedCountSchema(AnswerSchema):
+    cleared = fields.Integer(required=True)

@@ -1,0 +1,219 @@
+"""The dashboard at /__admin/: what it shows, that it escapes, and how a real browser renders it."""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import html
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import API_KEY, OTHER_KEY, LiveSandbox
+from sandbox.auth import namespace_for
+
+NS = namespace_for(API_KEY).id
+OTHER_NS = namespace_for(OTHER_KEY).id
+SCRIPT = "<script>alert(1)</script>"
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page(app, query: str = "", headers: dict[str, str] | None = None) -> str:
+    response = app.test_client().get(f"/__admin/{query}", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+def pill(status: str, tone: str) -> str:
+    return f'<span class="pill status-{tone}">{status}</span>'
+
+
+def test_it_lists_namespaces_by_id_with_counts_and_never_a_key(app, client):
+    client.post("/customers", {"email": "a@example.com"})
+    client.post("/customers", {"email": "b@example.com"})
+    client.with_key(OTHER_KEY).post("/customers", {})
+
+    shown = page(app)
+
+    assert f"?namespace={NS}" in shown and f"?namespace={OTHER_NS}" in shown
+    row = re.search(rf"<tr>\s*<td><a[^>]*>{NS}</a></td>.*?</tr>", shown, re.S).group(0)
+    assert re.search(r'<td class="num">2</td>', row), "two customers in that namespace"
+    assert "sk_sandbox_…cdef" in row, "the redacted credential helps tell namespaces apart"
+    assert API_KEY not in shown and OTHER_KEY not in shown
+
+
+def test_it_shows_the_customers_of_the_selected_namespace_only(app, client):
+    created = client.post("/customers", {
+        "primaryAddress": {"firstName": "Ada", "lastName": "Lovelace",
+                           "emails": [{"label": "main", "value": "ada@example.com"}]},
+        "tags": [{"name": "vip", "type": "customer"}]}).get_json()
+    other = client.with_key(OTHER_KEY).post("/customers", {"email": "other@example.com"})
+
+    shown = page(app, f"?namespace={NS}")
+
+    for value in (created["id"], "ada@example.com", "Ada", "Lovelace", created["createdTime"],
+                  '<span class="tag">vip</span>'):
+        assert value in shown
+    assert other.get_json()["id"] not in shown and "other@example.com" not in shown
+    assert page(app, "").count("ada@example.com") == 0, "no namespace picked, no customers"
+
+
+def test_stored_text_is_escaped_not_rendered(app, client):
+    created = client.post("/customers", {"firstName": SCRIPT,
+                                         "lastName": '"><img src=x onerror=alert(1)>'})
+    assert created.status_code == 201
+
+    shown = page(app, f"?namespace={NS}")
+
+    assert SCRIPT not in shown and "<img" not in shown
+    assert html.escape(SCRIPT) in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+
+
+def test_the_journal_is_coloured_by_status_and_marks_faults(app, client):
+    client.post("/customers", {})
+    client.post("/customers", {"primaryAddress": {"country": "xx"}})
+    client.post("/customers", {}, headers={"X-Sandbox-Fault": "status=503"})
+    client.post("/customers", {}, headers={"X-Sandbox-Fault": "network=reset"})
+
+    shown = page(app, f"?namespace={NS}")
+    journal = shown[shown.index('id="requests"'):shown.index('id="faults"')]
+
+    assert pill("201", "2xx") in journal
+    assert pill("422", "4xx") in journal
+    assert pill("503", "5xx") in journal
+    assert pill("dropped", "network") in journal
+    assert journal.count('<span class="fault" title=') == 2
+    assert "⚡ status 503" in journal and "⚡ network reset" in journal
+    assert journal.index(pill("dropped", "network")) < journal.index(pill("201", "2xx")), \
+        "newest first"
+
+
+def test_it_lists_the_namespace_and_global_fault_rules(app):
+    admin = app.test_client()
+    mine = admin.post("/__admin/faults", headers={"REB-APIKEY": API_KEY},
+                      json={"match": {"method": "POST", "path": "/customers"}, "status": 503,
+                            "times": 2}).get_json()
+    theirs = admin.post("/__admin/faults", headers={"REB-APIKEY": OTHER_KEY},
+                        json={"status": 500}).get_json()
+    everyone = admin.post("/__admin/faults", json={"delay": 10, "global": True}).get_json()
+
+    selected = page(app, f"?namespace={NS}")
+    unselected = page(app)
+
+    rules = selected[selected.index('id="faults"'):]
+    assert mine["id"] in rules and everyone["id"] in rules and theirs["id"] not in rules
+    assert "status 503" in rules and "delay 10ms" in rules
+    assert "&#34;path&#34;: &#34;/customers&#34;" in rules, "the match, escaped JSON"
+    assert everyone["id"] in unselected and mine["id"] not in unselected
+
+
+def test_it_answers_without_the_trailing_slash_and_sends_a_strict_policy(app):
+    response = app.test_client().get(f"/__admin?namespace={NS}")
+
+    assert response.status_code == 200
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("query", ["?namespace=sk_sandbox_test_0123456789abcdef",
+                                   "?namespace=ns_<b>", "?key=x&namespace=nope"])
+def test_a_namespace_is_picked_by_id_only(app, query):
+    response = app.test_client().get(f"/__admin/{query}")
+
+    assert response.status_code == 400
+    assert response.get_json()["title"] == "Bad Request"
+
+
+@pytest.mark.parametrize("app_config", [{"admin_token": "s3cret-admin"}])
+def test_the_admin_token_protects_it(app, app_config):
+    assert app.test_client().get("/__admin/").status_code == 401
+    assert "Namespaces" in page(app, headers={"Authorization": "Bearer s3cret-admin"})
+
+
+def test_the_templates_are_package_data():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    patterns = setup["options.package_data"]["sandbox"].split()
+    templates = sorted((ROOT / "sandbox" / "templates").iterdir())
+
+    assert templates
+    for template in templates:
+        relative = template.relative_to(ROOT / "sandbox").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+# -- in a real browser ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when missing and running as root."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.geteuid() != 0:
+        pytest.skip(f"{CHROMIUM} is missing and installing it (apt-get install chromium) "
+                    "needs root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command, timeout in ((["apt-get", "update", "-qq"], 600),
+                             (["apt-get", "install", "-y", "-qq", "chromium"], 1200)):
+        try:
+            subprocess.run(command, env=env, check=True, capture_output=True, timeout=timeout)
+        except (OSError, subprocess.SubprocessError) as error:
+            output = getattr(error, "stderr", b"") or b""
+            pytest.skip(f"Chromium could not be installed ({' '.join(command)}): {error} "
+                        f"{output.decode(errors='replace')[-500:]}")
+    if not CHROMIUM.exists():
+        pytest.skip(f"apt-get installed chromium but {CHROMIUM} is still missing")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> LiveSandbox:
+    sandbox = LiveSandbox(str(tmp_path_factory.mktemp("dashboard") / "db.json")).start()
+    yield sandbox
+    sandbox.stop()
+
+
+def headless(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run headless Chromium that can reach nothing but 127.0.0.1."""
+    command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--disable-extensions", "--disable-default-apps",
+               "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+               f"--user-data-dir={profile}", *args]
+    return subprocess.run(command, capture_output=True, timeout=90, check=False,
+                          env={**os.environ, "HOME": str(profile)})
+
+
+def test_a_browser_shows_the_dashboard(chromium, served, tmp_path):
+    created = served.post("/customers", {
+        "primaryAddress": {"firstName": SCRIPT, "lastName": "Hopper",
+                           "emails": [{"label": "main", "value": "grace@example.com"}]},
+        "tags": [{"name": "vip", "type": "customer"}]})
+    assert created.status_code == 201
+    served.post("/customers", {"primaryAddress": {"country": "xx"}})
+    served.post("/customers", {}, headers={"X-Sandbox-Fault": "status=503"})
+    requests.post(f"{served.url}/__admin/faults", headers={"REB-APIKEY": API_KEY}, timeout=10,
+                  json={"match": {"path": "/customers"}, "status": 502, "times": 1})
+    url = f"{served.url}/__admin/?namespace={NS}"
+
+    dom = headless(chromium, tmp_path / "profile-dom", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    text = dom.stdout.decode()
+    assert "grace@example.com" in text and created.json()["id"] in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and SCRIPT not in text
+    assert 'class="pill status-4xx"' in text
+
+    screenshot = tmp_path / "dashboard.png"
+    shot = headless(chromium, tmp_path / "profile-shot", "--hide-scrollbars",
+                    "--window-size=1280,1000", f"--screenshot={screenshot}", url)
+    assert shot.returncode == 0, shot.stderr.decode(errors="replace")[-2000:]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 10_000
