@@ -61,14 +61,14 @@ def server(tmp_path_factory):
 def test_a_customer_document_is_stored_whole_or_refused_with_a_4xx(server, document):
     session = requests.Session()
     response = session.post(f"{server.url}/customers", json=document,
-                            headers={"REB-APIKEY": API_KEY}, timeout=5)
+                            headers={"REB-APIKEY": API_KEY}, timeout=30)
 
     assert response.status_code < 500, response.text
     assert response.headers["Content-Type"] == "application/json"
     if response.status_code == 201:
         created = response.json()
         fetched = session.get(f"{server.url}/customers/{created['id']}",
-                              headers={"REB-APIKEY": API_KEY}, timeout=5)
+                              headers={"REB-APIKEY": API_KEY}, timeout=30)
         assert fetched.status_code == 200
         assert fetched.json() == created
     else:

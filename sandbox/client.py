@@ -1,0 +1,274 @@
+"""A typed Python client for the sandbox's ``/__admin`` API, for test suites and scripts.
+
+One method per admin operation, so a suite reads ``client.add_fault(status=503, times=1)``
+instead of hand-built URLs and JSON. Built on ``requests``; any non-2xx answer raises
+``SandboxAPIError`` carrying the problem body, so a failed set-up step names its cause.
+
+The namespace is the one of ``api_key`` (sent as ``REB-APIKEY``); without a key, operations
+that can apply to every namespace (reset, clock, faults, clearing the journal) do.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import requests
+
+__all__ = ("SandboxClient", "SandboxClientError", "SandboxAPIError", "SandboxConnectionError")
+
+ADMIN = "/__admin"
+
+
+class SandboxClientError(Exception):
+    """Base of the client's errors (distinct from ``sandbox.errors``, the server's own)."""
+
+
+class SandboxConnectionError(SandboxClientError):
+    """The sandbox could not be reached, or did not answer in time."""
+
+
+class SandboxAPIError(SandboxClientError):
+    """The sandbox answered with a non-2xx status; ``problem`` is its RFC 9457 body."""
+
+    def __init__(self, status: int, problem: Mapping[str, Any], *, method: str = "",
+                 path: str = ""):
+        self.status = status
+        self.problem = dict(problem)
+        self.method = method
+        self.path = path
+        super().__init__(self._message())
+
+    @property
+    def invalid_fields(self) -> list[dict[str, str]]:
+        return list(self.problem.get("invalidFields") or [])
+
+    @property
+    def detail(self) -> str | None:
+        return self.problem.get("detail")
+
+    def _message(self) -> str:
+        where = f" on {self.method} {self.path}" if self.method else ""
+        title = self.problem.get("title") or "Error"
+        text = f"{self.status} {title}{where}"
+        if self.detail:
+            text += f": {self.detail}"
+        fields = "; ".join(f"{entry.get('field')}: {entry.get('message')}"
+                           for entry in self.invalid_fields)
+        if fields and fields not in text:
+            text += f" [{fields}]"
+        return text
+
+
+def _segment(value: str) -> str:
+    """One URL path segment: a name with a ``/`` must not reach another route."""
+    return quote(value, safe="")
+
+
+def _iso(at: datetime | str) -> str:
+    """ISO 8601 text for the admin API; a naive ``datetime`` is taken as UTC."""
+    if isinstance(at, str):
+        return at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.isoformat()
+
+
+#: ``add_fault`` keywords that are spelt differently in the JSON rule.
+_FAULT_KEYS = {"hang_seconds": "hangSeconds", "after_commit": "afterCommit",
+               "expires_in_seconds": "expiresInSeconds", "global_rule": "global"}
+
+
+class SandboxClient:
+    """The admin API of one sandbox, seen from one namespace (``api_key``) or from all."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, admin_token: str | None = None,
+                 timeout: float = 10, session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.admin_token = admin_token
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def __repr__(self) -> str:
+        return f"SandboxClient({self.base_url!r})"
+
+    def for_key(self, api_key: str | None) -> "SandboxClient":
+        """The same sandbox and session, seen from another namespace."""
+        return SandboxClient(self.base_url, api_key, self.admin_token, self.timeout, self.session)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "SandboxClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None,
+              namespace: bool = True) -> Any:
+        headers = {}
+        if namespace and self.api_key:
+            headers["REB-APIKEY"] = self.api_key
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        try:
+            response = self.session.request(method, self.base_url + ADMIN + path, json=json,
+                                            params=params, headers=headers,
+                                            timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SandboxConnectionError(
+                f"{method} {ADMIN}{path}: the sandbox at {self.base_url} did not answer: "
+                f"{exc}") from exc
+        if not 200 <= response.status_code < 300:
+            raise SandboxAPIError(response.status_code, _problem(response), method=method,
+                                  path=ADMIN + path)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _namespace_key(self, operation: str) -> None:
+        if not self.api_key:
+            raise SandboxClientError(f"{operation} works on one namespace: give the client an "
+                                     "api_key.")
+
+    # -- health, reset, fixtures, snapshots ---------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health", namespace=False)
+
+    def wait_until_ready(self, timeout: float = 10) -> dict[str, Any]:
+        """Poll ``/health`` until the sandbox answers; for a server started a moment ago."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.health()
+            except SandboxConnectionError:
+                if time.monotonic() >= deadline:
+                    raise SandboxConnectionError(
+                        f"the sandbox at {self.base_url} was not ready within {timeout}s")
+                time.sleep(0.05)
+
+    def reset(self, all_namespaces: bool = False) -> dict[str, Any]:
+        """Clear this namespace (or, with ``all_namespaces``, every one) back to its start."""
+        if not all_namespaces:
+            self._namespace_key("reset")
+        return self._call("POST", "/reset", namespace=not all_namespaces)
+
+    def fixtures(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/fixtures", namespace=False)
+
+    def load_fixtures(self, name: str | None = None, *,
+                      inline: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Load a named fixture set, or an ``inline`` one; all of it or, on a 422, nothing."""
+        if (name is None) == (inline is None):
+            raise ValueError("give a fixture set name or inline data, not both or neither")
+        self._namespace_key("load_fixtures")
+        if inline is not None:
+            return self._call("POST", "/fixtures", json=dict(inline))
+        return self._call("POST", f"/fixtures/{_segment(name)}")
+
+    def export(self) -> dict[str, Any]:
+        self._namespace_key("export")
+        return self._call("GET", "/export")
+
+    def save_snapshot(self, name: str) -> dict[str, Any]:
+        self._namespace_key("save_snapshot")
+        return self._call("POST", f"/snapshots/{_segment(name)}")
+
+    def restore_snapshot(self, name: str) -> dict[str, Any]:
+        self._namespace_key("restore_snapshot")
+        return self._call("POST", f"/snapshots/{_segment(name)}/restore")
+
+    def snapshots(self) -> list[str]:
+        self._namespace_key("snapshots")
+        return self._call("GET", "/snapshots")
+
+    def delete_snapshot(self, name: str) -> None:
+        self._namespace_key("delete_snapshot")
+        self._call("DELETE", f"/snapshots/{_segment(name)}")
+
+    # -- clock ----------------------------------------------------------------------------
+
+    def clock(self) -> dict[str, Any]:
+        return self._call("GET", "/clock")
+
+    def _move_clock(self, action: str, **change: Any) -> dict[str, Any]:
+        return self._call("POST", "/clock", json={"action": action, **change})
+
+    def freeze_clock(self, at: datetime | str | None = None) -> dict[str, Any]:
+        """Stop the clock, at ``at`` or now; a naive ``datetime`` is UTC."""
+        return self._move_clock("freeze", **({"time": _iso(at)} if at is not None else {}))
+
+    def set_clock(self, at: datetime | str) -> dict[str, Any]:
+        return self._move_clock("set", time=_iso(at))
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self._move_clock("advance", seconds=seconds)
+
+    def resume_clock(self) -> dict[str, Any]:
+        return self._move_clock("resume")
+
+    def real_clock(self) -> dict[str, Any]:
+        return self._move_clock("real")
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def add_fault(self, *, match: Mapping[str, Any] | None = None, status: int | None = None,
+                  body: Any = None, headers: Mapping[str, str] | None = None,
+                  delay: int | Mapping[str, int] | None = None, network: str | None = None,
+                  hang_seconds: float | None = None, after_commit: bool | None = None,
+                  times: int | None = None, skip: int | None = None,
+                  probability: float | None = None, seed: int | str | None = None,
+                  expires_in_seconds: float | None = None,
+                  global_rule: bool | None = None) -> dict[str, Any]:
+        """Add a fault rule (README, "Failure injection"); keywords left out are not sent."""
+        given = dict(match=match, status=status, body=body, headers=headers, delay=delay,
+                     network=network, hang_seconds=hang_seconds, after_commit=after_commit,
+                     times=times, skip=skip, probability=probability, seed=seed,
+                     expires_in_seconds=expires_in_seconds, global_rule=global_rule)
+        rule = {_FAULT_KEYS.get(key, key): value for key, value in given.items()
+                if value is not None}
+        return self._call("POST", "/faults", json=rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")
+
+    def fault(self, rule_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/faults/{_segment(rule_id)}")
+
+    def delete_fault(self, rule_id: str) -> None:
+        self._call("DELETE", f"/faults/{_segment(rule_id)}")
+
+    def clear_faults(self) -> dict[str, int]:
+        return self._call("DELETE", "/faults")
+
+    # -- request journal --------------------------------------------------------------------
+
+    def requests(self, method: str | None = None, path: str | None = None,
+                 status: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """This namespace's journaled API requests, newest first."""
+        self._namespace_key("requests")
+        params = {key: value for key, value in
+                  dict(method=method, path=path, status=status, limit=limit).items()
+                  if value is not None}
+        return self._call("GET", "/requests", params=params)
+
+    def clear_requests(self) -> dict[str, int]:
+        return self._call("DELETE", "/requests")
+
+
+def _problem(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {"title": response.reason or "Error", "status": response.status_code,
+            "detail": response.text[:500] or None}

@@ -1,0 +1,153 @@
+"""pytest plugin: a sandbox for the test session and a namespace of its own for every test.
+
+Registered through the ``pytest11`` entry point, so installing the package is all it takes.
+Fixtures:
+
+- ``sandbox_server`` (session): the sandbox served in-process on a free port, or the external
+  one named by ``--sandbox-url`` / ``SANDBOX_URL`` (a CI service). Settings for the in-process
+  server come from the ``sandbox_server_options`` fixture, which a suite may override.
+- ``sandbox`` (function): a fresh API key, hence a namespace no other test (or xdist worker)
+  sees, reset on entry and on exit.
+
+When a test using ``sandbox`` fails, its namespace's request journal is added to the report as
+the "rebilly-sandbox requests" section: what the code under test actually sent and got.
+
+Only the standard library and pytest are imported here; this module is loaded by every pytest
+run in an environment where the package is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pytest
+
+if TYPE_CHECKING:
+    from .testing import SandboxNamespace, SandboxServer
+
+REPORT_SECTION = "rebilly-sandbox requests"
+#: Journal entries shown in a failure report, and characters of each body.
+REPORT_ENTRIES = 50
+REPORT_BODY_CHARS = 200
+
+_NAMESPACE = pytest.StashKey["SandboxNamespace"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rebilly-sandbox")
+    group.addoption("--sandbox-url", default=None, metavar="URL",
+                    help="use the sandbox already running at URL instead of starting one "
+                         "in-process (also: SANDBOX_URL).")
+    group.addoption("--sandbox-admin-token", default=None, metavar="TOKEN",
+                    help="admin token of that sandbox, if it has one (also: "
+                         "SANDBOX_ADMIN_TOKEN).")
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str,
+                             manager: pytest.PytestPluginManager) -> None:
+    """Block this module's other name, so a ``-p`` or ``pytest_plugins`` mention next to the
+    entry point is ignored instead of failing with "Plugin already registered"."""
+    if plugin is not sys.modules[__name__]:
+        return
+    for name in ("rebilly_sandbox", __name__):
+        if name != plugin_name and not manager.is_blocked(name) \
+                and manager.get_plugin(name) is None:
+            manager.set_blocked(name)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server_options() -> dict[str, Any]:
+    """Settings for the in-process sandbox (``sandbox.config`` names); override to change."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(pytestconfig: pytest.Config,
+                   sandbox_server_options: dict[str, Any]) -> Iterator["SandboxServer"]:
+    """The sandbox for this session (for this worker, under pytest-xdist)."""
+    from .testing import LiveServer, SandboxServer
+
+    url = pytestconfig.getoption("sandbox_url") or os.environ.get("SANDBOX_URL")
+    token = (pytestconfig.getoption("sandbox_admin_token")
+             or os.environ.get("SANDBOX_ADMIN_TOKEN") or None)
+    if url:
+        server = SandboxServer(url, admin_token=token)
+        client = server.client_for(None)
+        try:
+            client.wait_until_ready(timeout=10)
+        finally:
+            client.close()
+        yield server
+        return
+    live = LiveServer(sandbox_server_options)
+    try:
+        yield SandboxServer(live.url, admin_token=live.app.extensions["sandbox"].config[
+            "admin_token"], live=live)
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: "SandboxServer",
+            request: pytest.FixtureRequest) -> Iterator["SandboxNamespace"]:
+    """A namespace of the session's sandbox for this test alone, reset on entry."""
+    from .client import SandboxConnectionError
+    from .testing import SandboxNamespace, new_api_key
+
+    namespace = SandboxNamespace(sandbox_server, new_api_key())
+    namespace.reset()
+    request.node.stash[_NAMESPACE] = namespace
+    yield namespace
+    del request.node.stash[_NAMESPACE]
+    try:
+        namespace.reset()  # frees the namespace's data and drops its fault rules
+    except SandboxConnectionError:
+        pass  # the server went away; the test's own failure says more than this would
+    finally:
+        namespace.client.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
+    report = yield
+    namespace = item.stash.get(_NAMESPACE, None)
+    if namespace is not None and report.failed and report.when in ("setup", "call"):
+        report.sections.append((REPORT_SECTION, journal_report(namespace)))
+    return report
+
+
+def journal_report(namespace: "SandboxNamespace") -> str:
+    """The namespace's requests, oldest first, one line each (and the fault that fired)."""
+    from .client import SandboxClientError
+
+    try:
+        entries = namespace.requests(limit=REPORT_ENTRIES)
+    except SandboxClientError as exc:
+        return f"(the request journal could not be read: {exc})"
+    lines = [f"namespace {namespace.api_key} at {namespace.url}"]
+    if not entries:
+        lines.append("(no API requests were made)")
+    for entry in reversed(entries):
+        lines.append(format_entry(entry))
+    if len(entries) == REPORT_ENTRIES:
+        lines.append(f"(the last {REPORT_ENTRIES} requests only)")
+    return "\n".join(lines)
+
+
+def format_entry(entry: dict[str, Any]) -> str:
+    path = entry["path"] + (f"?{entry['query']}" if entry.get("query") else "")
+    status = entry["status"] if entry["status"] is not None else "no answer"
+    line = f"{entry['method']} {path} -> {status}"
+    fault = entry.get("fault")
+    if fault:
+        origin = f"rule {fault['rule']}" if fault.get("rule") else fault.get("source", "?")
+        line += f"  [fault: {fault.get('action')} from {origin}]"
+    if entry.get("stored"):
+        line += "  [stored before the fault]"
+    body = entry.get("body") or ""
+    if body:
+        shown = body if len(body) <= REPORT_BODY_CHARS else body[:REPORT_BODY_CHARS] + "…"
+        line += "\n    body: " + shown.replace("\n", " ")
+    return line

@@ -1,0 +1,151 @@
+"""Test helpers: the sandbox served from inside a test process, and per-test namespaces.
+
+``LiveServer`` runs the real server (gevent's WSGI server, as ``rebilly-sandbox serve`` does)
+in a thread of the test process, so a suite gets real sockets, real network faults and real
+delays without starting a subprocess. The pytest plugin (``sandbox.pytest_plugin``) is built on
+these; they work the same from any test runner.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .client import SandboxClient
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ("LiveServer", "SandboxServer", "SandboxNamespace", "new_api_key")
+
+
+class LiveServer:
+    """The sandbox served on a free port from a thread of this process.
+
+    It needs no monkey-patching: the server runs on a gevent hub of its own in its own thread,
+    and requests are greenlets of that thread, so an injected delay or hang holds up only its
+    own request, and the test's threads, sockets and ``time.sleep`` stay the standard ones.
+
+    ``overrides`` are settings (``sandbox.config``) on top of ``{"db": "memory"}``; the port is
+    bound before the thread starts, so ``url`` is known and usable at once.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, host: str = "127.0.0.1",
+                 port: int = 0):
+        # Imported here so that importing this module (as the pytest plugin does) stays cheap.
+        from . import create_app
+        from .serving import Server
+
+        self.app: Flask = create_app({"db": "memory", **(overrides or {})})
+        config = self.app.extensions["sandbox"].config
+        try:
+            extra = {"idle_timeout": config["idle_timeout"]} if "idle_timeout" in config else {}
+            self._server = Server(self.app, host, port, config["max_connections"], **extra)
+            self._stop_serving = self._server.start_in_thread()
+        except BaseException:
+            self.app.extensions["sandbox"].close()
+            raise
+        self._stopped = False
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    def stop(self) -> None:
+        """Stop serving (in-flight requests finish), then close the store. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stop_serving()
+        self.app.extensions["sandbox"].close()
+
+    def __enter__(self) -> "LiveServer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LiveServer({self.url!r})"
+
+
+def new_api_key(worker: str | None = None) -> str:
+    """A fresh secret key, so a test gets a namespace nobody else uses.
+
+    The pytest-xdist worker id is part of it, so keys from parallel workers never collide and
+    the server's log shows which worker sent what.
+    """
+    worker = worker or os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"sk_sandbox_{worker}_{secrets.token_hex(8)}"
+
+
+class SandboxServer:
+    """A running sandbox, in-process (``live``) or external, and its admin token."""
+
+    def __init__(self, url: str, admin_token: str | None = None,
+                 live: LiveServer | None = None):
+        self.url = url.rstrip("/")
+        self.admin_token = admin_token
+        self.live = live
+
+    @property
+    def external(self) -> bool:
+        return self.live is None
+
+    def client_for(self, api_key: str | None) -> SandboxClient:
+        """An admin client for ``api_key``'s namespace (``None``: every namespace)."""
+        return SandboxClient(self.url, api_key=api_key, admin_token=self.admin_token)
+
+    def __repr__(self) -> str:
+        return f"SandboxServer({self.url!r}, external={self.external})"
+
+
+class SandboxNamespace:
+    """One test's namespace: its key, the headers to send, and its admin calls."""
+
+    def __init__(self, server: SandboxServer, api_key: str):
+        self.server = server
+        self.url = server.url
+        self.api_key = api_key
+        self.client = server.client_for(api_key)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``{"REB-APIKEY": api_key}``, a new dict each time, to extend freely."""
+        return {"REB-APIKEY": self.api_key}
+
+    @property
+    def publishable_key(self) -> str:
+        """``pk_sandbox_…`` with this key's suffix: it makes tokens in the same namespace."""
+        return "pk_" + self.api_key[len("sk_"):]
+
+    def reset(self) -> dict[str, Any]:
+        return self.client.reset()
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        return self.client.add_fault(**rule)
+
+    def load_fixtures(self, name: str | None = None,
+                      inline: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self.client.load_fixtures(name, inline=inline)
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The namespace's request journal, newest first (``method``, ``path``, ``status``,
+        ``limit``)."""
+        return self.client.requests(**filters)
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self.client.advance_clock(seconds)
+
+    def freeze_clock(self, at: datetime | str | None = None) -> dict[str, Any]:
+        return self.client.freeze_clock(at)
+
+    def __repr__(self) -> str:
+        # A throwaway test key: shown whole, so the namespace can be found on a shared server.
+        return f"SandboxNamespace({self.url!r}, api_key={self.api_key!r})"
