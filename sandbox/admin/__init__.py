@@ -52,11 +52,8 @@ def _namespace(required: bool) -> str | None:
                         accepted_keys=get_state().config["api_keys"]).id
 
 
-def _body(required: bool = True) -> dict[str, Any] | None:
-    raw = request.get_data()
-    if not raw.strip() and not required:
-        return None
-    return parse_json_object(raw, max_depth=get_state().config["max_json_depth"])
+def _body() -> dict[str, Any]:
+    return parse_json_object(request.get_data(), max_depth=get_state().config["max_json_depth"])
 
 
 def health() -> Response:
