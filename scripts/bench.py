@@ -856,6 +856,33 @@ class Bench:
                 f"{median:.1f} ms median of {len(times)} "
                 f"({min(times):.1f}-{max(times):.1f}){extra}")))
 
+    def new_keys_stage(self) -> None:
+        """Memory under endless new API keys and huge refused bodies: both must leave nothing
+        behind but bounded journals (namespaces appear on the fly, bodies are capped)."""
+        keys = self.settings.top
+        log(f"{count(keys)} requests with distinct API keys, then 1,000 huge refused bodies")
+        process, port, _ = self.start(lambda p: sandbox_argv(p, self.workdir / "keys.json"),
+                                      "sandbox-keys")
+        client = Client(port)
+        huge = json.dumps({"primaryAddress": {"firstName": "x" * 1_000_000}}).encode()
+        try:
+            for number in range(2_000):  # settle allocators before the first reading
+                client.call("GET", "/customers/missing", f"sk_sandbox_warm_{number}")
+            before = proc_status(process.pid, "VmRSS") / 2**20
+            for number in range(keys):
+                client.call("GET", "/customers/missing", f"sk_sandbox_key_{number:07d}")
+            after_keys = proc_status(process.pid, "VmRSS") / 2**20
+            for _ in range(1_000):
+                client.expect(422, "POST", "/customers", BENCH_KEY, huge)
+            after_bodies = proc_status(process.pid, "VmRSS") / 2**20
+        finally:
+            client.close()
+            stop(process)
+        self.numbers["rss_growth_keys"] = after_bodies - before
+        self.rows.append(Row("RSS, distinct keys then 1 MB refused bodies", count(keys),
+                             result=f"{before:.0f} MB -> {after_keys:.0f} MB after {count(keys)} "
+                                    f"keys -> {after_bodies:.0f} MB after 1,000 bodies"))
+
     def run(self) -> None:
         db = self.workdir / "bench" / "db.json"
         sizes = [0, 10_000, self.settings.top]
@@ -872,6 +899,7 @@ class Bench:
                 self.logging_stage(db, stored, samples)
                 self.baseline_stage()
         self.admin_stage()
+        self.new_keys_stage()
 
 
 # -- the bar --------------------------------------------------------------------------------
