@@ -24,13 +24,8 @@ class IdGenerator:
 
     def __init__(self, seed: int | None = None):
         self._lock = threading.Lock()
-        self.reseed(seed)
-
-    def reseed(self, seed: int | None) -> None:
-        with self._lock:
-            self._seed = seed
-            self._random = random.Random(seed) if seed is not None else None
-            self._counter = 0
+        self._random = random.Random(seed) if seed is not None else None
+        self._counter = 0
 
     def new(self, prefix: str) -> str:
         return f"{prefix}_{self._ulid()}"
@@ -62,10 +57,6 @@ class Clock:
         if frozen is not None:
             return frozen
         return datetime.now(timezone.utc) + self._offset
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen is not None
 
     def copy(self) -> "Clock":
         """A clock that stands where this one stands and then moves on its own."""

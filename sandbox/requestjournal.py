@@ -46,7 +46,8 @@ class RequestJournal:
 
     def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
                headers: Iterable[tuple[str, str]], body: bytes, status: int | None,
-               duration_ms: float, fault: str | None = None, stored: bool = False) -> None:
+               duration_ms: float, fault: dict[str, Any] | None = None,
+               stored: bool = False) -> None:
         """Keep the raw facts; redaction and decoding wait until someone reads the journal."""
         entry = (next(self._ids), time, method, path, query, list(headers),
                  body[: self.max_body_bytes], len(body), status, duration_ms, fault, stored)

@@ -30,6 +30,8 @@ bp = Blueprint("api", __name__)
 #: URL prefixes every API route is served under.
 PREFIXES = ("", "/organizations/<organization_id>")
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 #: Endpoints that also accept a publishable key (``Authorization: pk_…``).
 PUBLISHABLE_ENDPOINTS: set[str] = set()
 
@@ -40,7 +42,7 @@ def _pull_organization(endpoint: str | None, values: dict | None) -> None:
 
 
 @bp.before_request
-def _authenticate_and_count() -> None:
+def _before_view() -> None:
     state = get_state()
     g.namespace = authenticate(
         request.headers,
@@ -77,6 +79,9 @@ def _journal(namespace: str, response: Response) -> None:
     network_fault = request.environ.get(NETWORK_FAULT_KEY)
     # A dropped connection carries no status; a truncated answer still had one.
     status = None if network_fault and network_fault[0] != "truncate" else response.status_code
+    stored = g.get("stored_before_fault")
+    if stored is None:  # no after-commit fault: a write is stored when it was answered 2xx
+        stored = request.method in WRITE_METHODS and status is not None and status < 300
     state.journal.record(
         namespace,
         time=state.clock_for(namespace).now().isoformat(timespec="milliseconds"),
@@ -84,7 +89,7 @@ def _journal(namespace: str, response: Response) -> None:
         headers=request.headers.items(), body=body, status=status,
         duration_ms=(time.perf_counter() - started) * 1000 if started else 0.0,
         fault=fault.journal() if (fault := g.get("fault")) else None,
-        stored=g.get("stored_before_fault", False))
+        stored=stored)
 
 
 def base_url() -> str:

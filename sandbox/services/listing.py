@@ -23,8 +23,7 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import ValidationFailed
-from ..store import Store
-from ..store import copy_document
+from ..store import Store, copy_document
 from .customers import CUSTOMERS
 
 __all__ = ("ListQuery", "parse_list_query", "select_page", "select_fields", "list_customers",

@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, ValuesView
 
-from tinydb import TinyDB
-
 from .journal import Journal, WriteFailed
 from .tables import Change, JournaledTable, Tables, open_tinydb
 
@@ -100,10 +98,6 @@ class Store:
     @property
     def kind(self) -> str:
         return "tinydb-file" if self._journal else "memory"
-
-    @property
-    def tinydb(self) -> TinyDB:
-        return self._db
 
     # -- transactions -------------------------------------------------------------------------
 
