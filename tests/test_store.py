@@ -256,3 +256,35 @@ def test_journal_lines_are_json_transactions(tmp_path):
 
     assert json.loads(lines[0]) == {"base": 0}
     assert [change[0] for change in json.loads(lines[1])] == ["put", "put"]
+
+
+def test_failed_snapshots_keep_every_record_until_one_succeeds(tmp_path):
+    path = tmp_path / "db.json"
+    blocker = tmp_path / "db.json.tmp"
+    blocker.mkdir()  # every snapshot write fails while this is a folder
+    store = Store(path, compact_bytes=1000)
+    for number in range(150):
+        insert(store, f"c{number}")
+        if store._compactor is not None:
+            store._compactor.join()
+    assert store._journal.generation >= 2, "several compactions were tried"
+    store._journal.close()  # killed
+
+    blocker.rmdir()
+    reopened = Store(path)
+    assert reopened.count(NS, "customers") == 150
+    reopened.close()
+    database = TinyDB(path)
+    assert len(database.table(f"{NS}/customers")) == 150
+    database.close()
+
+
+def test_dropped_namespaces_leave_no_cached_tables():
+    store = Store(None)
+    for number in range(200):
+        with store.transaction() as tx:
+            tx.insert(f"ns_{number}", "customers", {"id": "a"})
+        store.clear_namespace(f"ns_{number}")
+
+    assert store._index == {}
+    assert len(store._db._tables) == 0

@@ -210,7 +210,10 @@ class Journal:
         """
         generation = self.generation + 1
         os.close(self._descriptor)
-        os.replace(self.path, self.compacting_path)
+        if self.compacting_path.exists():
+            self._append_to_compacting()  # an earlier snapshot failed: keep its records too
+        else:
+            os.replace(self.path, self.compacting_path)
         self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         header = (_encode({"base": generation}) + "\n").encode()
         os.write(self._descriptor, header)
@@ -220,6 +223,16 @@ class Journal:
         self.generation = generation
         self.size = len(header)
         return generation
+
+    def _append_to_compacting(self) -> None:
+        """Move the journal's records after those still waiting in ``.compacting``."""
+        lines = _Segment(self.path).lines
+        with self.compacting_path.open("ab") as handle:
+            for line in lines:
+                handle.write(line + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.path.unlink()
 
     def write_snapshot(self, tables: Tables, generation: int) -> None:
         """Replace the snapshot with ``tables`` (temp file, fsync, rename); drop ``.compacting``."""

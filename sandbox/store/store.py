@@ -156,9 +156,7 @@ class Store:
         for name in touched:
             if name in memory and not memory[name] and not name.endswith("/@"):
                 del memory[name]  # a table the failed transaction created
-            self._index.pop(name, None)
-            self._db.table(name)._next_id = None
-            self._db.table(name).clear_cache()
+            self._forget(name)
 
     # -- whole tables (namespaces and their snapshots) ----------------------------------------
 
@@ -175,10 +173,10 @@ class Store:
         self._forget(target)
 
     def _forget(self, name: str) -> None:
+        """Drop what is cached about a table (its id index and TinyDB's Table object, with its
+        next-id counter and query cache), so dropped namespaces leave nothing behind."""
         self._index.pop(name, None)
-        table = self._db.table(name)
-        table._next_id = None
-        table.clear_cache()
+        self._db._tables.pop(name, None)  # TinyDB keeps every Table it ever made otherwise
 
     def _tables_with_prefix(self, prefix: str) -> list[str]:
         return [name for name in self._storage.memory if name.startswith(prefix)]
@@ -207,13 +205,15 @@ class Store:
             return removed
 
     def clear_all(self) -> dict[str, int]:
-        """Drop every namespace's live data; return how many documents went, by kind."""
+        """Drop every namespace's live data, in one pass; return how many documents went."""
         removed: dict[str, int] = {}
         with self.transaction():
-            for namespace in list(self.namespaces()):
-                for kind, count in self.clear_namespace(namespace).items():
-                    removed[kind] = removed.get(kind, 0) + count
-        return removed
+            for name in list(self._storage.memory):
+                namespace, _, kind = name.partition("/")
+                if kind and "/" not in kind:
+                    removed[kind] = removed.get(kind, 0) + len(self._storage.memory[name])
+                    self._drop(name)
+        return {kind: count for kind, count in removed.items() if count}
 
     def save_snapshot(self, namespace: str, name: str) -> dict[str, int]:
         """Save a namespace's live data under ``name``, replacing an older snapshot of that name."""
