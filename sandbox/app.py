@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from . import admin, api, errors, requestlog, state
+from . import admin, api, errors, requestlog, seeding, state
 from .config import load_config
 
 __all__ = ("build_app",)
@@ -19,7 +19,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     :raises StorageError: when the database files cannot be opened.
     """
     config = load_config(overrides)
+    seeding.check_start_up_fixtures(config)
     app = Flask(__name__)
+    app.url_map.merge_slashes = False  # "/customers//" is a 404 problem, not an HTML redirect
     app.config["MAX_CONTENT_LENGTH"] = config["max_body_bytes"]
     app.json.sort_keys = False
     app.json.compact = True

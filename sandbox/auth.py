@@ -102,7 +102,9 @@ def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[
             raise Unauthorized("The publishable key holds characters no key can have.")
         # pk_<rest> shares the namespace of sk_<rest>, so tokens made in a browser with the
         # publishable key are redeemable by the server with the matching secret key.
-        return namespace_for("sk_" + value[3:])
+        secret = "sk_" + value[3:]
+        _check_accepted(secret, accepted_keys)
+        return namespace_for(secret)
     if value.startswith("sk_"):
         raise Unauthorized("Secret keys go in the REB-APIKEY header, not in Authorization.")
     raise Unauthorized("The Authorization header must be 'Bearer <JWT>'.")

@@ -138,6 +138,9 @@ def _parse(setting: Setting, raw: str, *, source: str) -> Any:
 def _check(config: dict[str, Any]) -> None:
     if not 0 <= config["port"] <= 65535:
         raise ConfigError(f"port must be between 0 and 65535, got {config['port']}")
+    if str(config["log_level"]).lower() not in ("debug", "info", "warning", "error", "critical"):
+        raise ConfigError(f"log_level must be debug, info, warning or error, "
+                          f"got {config['log_level']!r}")
     if config["idle_timeout"] <= 0:
         raise ConfigError(f"idle_timeout must be above 0, got {config['idle_timeout']}")
     for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from ulid import ULID
 
 __all__ = ("Action", "Rule", "FaultRegistry", "Decision", "normalise_path", "parse_fault_header",
-           "action_from_email", "NETWORK_ACTIONS")
+           "action_from_email", "valid_fault_status", "NETWORK_ACTIONS")
 
 NETWORK_ACTIONS = ("reset", "close", "truncate", "hang")
 _ORGANIZATION_PREFIX = re.compile(r"^/organizations/[^/]+")
@@ -230,6 +230,11 @@ class FaultRegistry:
         return None
 
 
+def valid_fault_status(status: int) -> bool:
+    """Statuses a fault may answer with: 200-599, but not the bodiless 204 and 304."""
+    return 200 <= status <= 599 and status not in (204, 304)
+
+
 def parse_fault_header(value: str) -> Action:
     """``X-Sandbox-Fault: status=503``, ``delay=800``, ``network=reset``, ``afterCommit=true``,
     combined with ``;`` (``delay=200;status=503``).
@@ -240,7 +245,7 @@ def parse_fault_header(value: str) -> Action:
     for part in filter(None, (piece.strip() for piece in value.split(";"))):
         key, _, raw = part.partition("=")
         key, raw = key.strip(), raw.strip()
-        if key == "status" and raw.isdigit() and 100 <= int(raw) <= 599:
+        if key == "status" and raw.isdigit() and valid_fault_status(int(raw)):
             settings["status"] = int(raw)
         elif key == "delay" and raw.isdigit():
             settings["delay_ms"] = (int(raw), int(raw))
@@ -255,6 +260,8 @@ def parse_fault_header(value: str) -> Action:
         raise ValueError("name a status, a delay or a network fault")
     if "status" in settings and "network" in settings:
         raise ValueError("a fault is either a status or a network fault, not both")
+    if settings.get("after_commit") and not settings.keys() & {"status", "network"}:
+        raise ValueError("afterCommit needs a status or a network fault to answer with")
     return Action(**settings)
 
 
@@ -269,7 +276,9 @@ def action_from_email(email: str) -> Action | None:
     if not found:
         return None
     after_commit, status, delay, network = found.groups()
-    if status and not 100 <= int(status) <= 599:
+    if status and not valid_fault_status(int(status)):
+        return None
+    if after_commit and not (status or network):
         return None
     return Action(status=int(status) if status else None,
                   delay_ms=(int(delay), int(delay)) if delay else None,

@@ -91,7 +91,9 @@ def describe_fixtures(folder: Path) -> list[dict[str, Any]]:
 
 
 def _records(data: dict[str, Any], kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    records = data.get(kind) or []
+    records = data.get(kind)
+    if records is None:
+        return
     if not isinstance(records, list):
         raise ValidationFailed([{"field": kind, "message": "Must be a list of records."}])
     for index, record in enumerate(records):

@@ -144,7 +144,7 @@ def format_entry(entry: dict[str, Any]) -> str:
     if fault:
         origin = f"rule {fault['rule']}" if fault.get("rule") else fault.get("source", "?")
         line += f"  [fault: {fault.get('action')} from {origin}]"
-    if entry.get("stored"):
+    if fault and entry.get("stored"):
         line += "  [stored before the fault]"
     body = entry.get("body") or ""
     if body:

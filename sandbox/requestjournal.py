@@ -8,6 +8,7 @@ to least recently is dropped). Credentials are redacted whenever entries are rea
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import OrderedDict, deque
 from typing import Any, Iterable, Mapping
@@ -48,9 +49,11 @@ class RequestJournal:
                headers: Iterable[tuple[str, str]], body: bytes, status: int | None,
                duration_ms: float, fault: dict[str, Any] | None = None,
                stored: bool = False) -> None:
-        """Keep the raw facts; redaction and decoding wait until someone reads the journal."""
+        """Keep the raw facts; credential redaction and decoding wait until someone reads the
+        journal. Card numbers and CVVs are masked now: they must never be kept."""
         entry = (next(self._ids), time, method, path, query, list(headers),
-                 body[: self.max_body_bytes], len(body), status, duration_ms, fault, stored)
+                 _mask_card_data(body[: self.max_body_bytes]), len(body), status, duration_ms,
+                 fault, stored)
         with self._lock:
             entries = self._entries.get(namespace)
             if entries is None:
@@ -67,8 +70,8 @@ class RequestJournal:
         filters = filters or {}
         with self._lock:
             raw = list(self._entries.get(namespace, ()))
-        selected = [entry for entry in map(self._shown, reversed(raw)) if _matches(entry, filters)]
-        return selected[:limit] if limit is not None else selected
+        selected = [entry for entry in reversed(raw) if _matches(entry, filters)]
+        return [self._shown(entry) for entry in selected[:limit]]
 
     def _shown(self, entry: tuple) -> dict[str, Any]:
         (entry_id, time, method, path, query, headers, body, length, status, duration_ms, fault,
@@ -89,11 +92,26 @@ class RequestJournal:
             return len(self._entries.pop(namespace, ()))
 
 
-def _matches(entry: dict[str, Any], filters: Mapping[str, Any]) -> bool:
-    if filters.get("method") and entry["method"] != filters["method"].upper():
+_PAN = re.compile(rb'("pan"\s*:\s*")([^"]*)"')
+_CVV = re.compile(rb'("(?:cvv|encryptedCvv)"\s*:\s*")[^"]*"')
+
+
+def _mask_card_data(body: bytes) -> bytes:
+    """``"pan": "4111111111111111"`` becomes ``"pan": "************1111"``; CVVs become ``***``."""
+    if b'"pan"' not in body and b'vv"' not in body:
+        return body
+    body = _PAN.sub(lambda found: found.group(1) + b"*" * max(len(found.group(2)) - 4, 0)
+                    + found.group(2)[-4:] + b'"', body)
+    return _CVV.sub(lambda found: found.group(1) + b'***"', body)
+
+
+def _matches(entry: tuple, filters: Mapping[str, Any]) -> bool:
+    """Filter on the raw entry, so only what is returned gets redacted and decoded."""
+    method, path, status = entry[2], entry[3], entry[8]
+    if filters.get("method") and method != filters["method"].upper():
         return False
-    if filters.get("path") and not entry["path"].startswith(filters["path"]):
+    if filters.get("path") and not path.startswith(filters["path"]):
         return False
-    if filters.get("status") is not None and entry["status"] != filters["status"]:
+    if filters.get("status") is not None and status != filters["status"]:
         return False
     return True

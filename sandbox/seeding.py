@@ -6,11 +6,12 @@ transaction that records it as seeded, so restarts and concurrent first requests
 
 from __future__ import annotations
 
-from .fixtures import fixtures_dir, load_fixture_set, read_fixture
+from .config import ConfigError
+from .fixtures import fixture_names, fixtures_dir, load_fixture_set, read_fixture
 from .services.customers import Context
 from .state import SandboxState
 
-__all__ = ("SEEDED_KIND", "seed_namespace")
+__all__ = ("SEEDED_KIND", "seed_namespace", "check_start_up_fixtures")
 
 SEEDED_KIND = "fixture-seed"
 
@@ -27,3 +28,17 @@ def seed_namespace(state: SandboxState, namespace: str) -> None:
             load_fixture_set(context, data)
             tx.insert(namespace, SEEDED_KIND, {"id": name})
     state.seeded.add(namespace)
+
+
+def check_start_up_fixtures(config: dict) -> None:
+    """Refuse to start with a ``--fixtures`` name no set has, rather than fail every request.
+
+    :raises ConfigError: naming the sets there are.
+    """
+    name = config["fixtures"]
+    if name is None:
+        return
+    folder = fixtures_dir(config["fixtures_dir"])
+    if name not in fixture_names(folder):
+        raise ConfigError(f"fixtures: no set named {name!r} in {folder} "
+                          f"(there are: {', '.join(fixture_names(folder)) or 'none'})")

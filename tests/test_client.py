@@ -191,9 +191,10 @@ def test_a_body_that_is_not_a_problem_still_makes_a_readable_error():
 def test_the_admin_token_goes_in_authorization():
     with LiveServer({"admin_token": "s3cret"}) as live:
         with pytest.raises(SandboxAPIError) as caught:
-            SandboxClient(live.url).health()
+            SandboxClient(live.url).faults()
         assert caught.value.status == 401
-        assert SandboxClient(live.url, admin_token="s3cret").health()["status"] == "ok"
+        assert SandboxClient(live.url, admin_token="s3cret").faults() == []
+        assert SandboxClient(live.url).health()["status"] == "ok", "health needs no token"
 
 
 def test_every_operation_against_the_command_line_server():

@@ -11,10 +11,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, NotFound, ValidationFailed
 from ..faults import Action, Rule, normalise_path
 from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
                         read_fixture)
+from ..schemas.admin import EARLIEST, LATEST
 from ..services.customers import Context
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..state import SandboxState
@@ -122,6 +123,10 @@ def move_clock(state: SandboxState, namespace: str | None, action: str,
     """Freeze, set, advance, resume or return to real time: one namespace's clock, or the global
     one (which every namespace without a clock of its own follows)."""
     target = state.clock if namespace is None else state.own_clock(namespace)
+    if action == "advance" and not EARLIEST <= target.now() + timedelta(seconds=seconds or 0) \
+            <= LATEST:
+        raise ValidationFailed([{"field": "seconds",
+                                 "message": "The clock must stay between 1970 and 9000."}])
     if action == "freeze":
         target.freeze(at)
     elif action == "set":

@@ -40,7 +40,8 @@ def _email_action() -> Action | None:
     if not isinstance(body, dict):
         return None
     address = body.get("primaryAddress") if isinstance(body.get("primaryAddress"), dict) else {}
-    emails = [body.get("email")] + [entry.get("value") for entry in address.get("emails") or []
+    listed = address.get("emails") if isinstance(address.get("emails"), list) else []
+    emails = [body.get("email")] + [entry.get("value") for entry in listed
                                     if isinstance(entry, dict)]
     for email in emails:
         if isinstance(email, str) and (action := action_from_email(email)):
@@ -65,8 +66,8 @@ def _decide(state: SandboxState, namespace: str) -> Decision | None:
 
 
 def _mark_network_fault(state: SandboxState, action: Action) -> None:
-    hang = min(action.hang_seconds or state.config["max_fault_seconds"],
-               state.config["max_fault_seconds"])
+    cap = state.config["max_fault_seconds"]
+    hang = cap if action.hang_seconds is None else min(action.hang_seconds, cap)
     request.environ[NETWORK_FAULT_KEY] = (action.network, hang)
 
 
@@ -76,8 +77,12 @@ def _error_answer(decision: Decision) -> Response:
         body = action.body if isinstance(action.body, str) else json.dumps(action.body)
         return Response(body, action.status, dict(action.headers), mimetype="application/json")
     origin = f"fault rule {decision.rule_id}" if decision.rule_id else f"the {decision.source}"
-    return problem_response(action.status, HTTPStatus(action.status).phrase,
-                            f"Injected by {origin}.", headers=dict(action.headers))
+    try:
+        title = HTTPStatus(action.status).phrase
+    except ValueError:  # a status without a registered name, such as 599
+        title = "Error"
+    return problem_response(action.status, title, f"Injected by {origin}.",
+                            headers=dict(action.headers))
 
 
 def _after_commit(action: Action) -> bool:
@@ -113,7 +118,8 @@ def inject_after(state: SandboxState, response: Response) -> Response:
     decision = g.get("fault")
     if decision is None or not _after_commit(decision.action):
         return response
-    g.stored_before_fault = response.status_code < 300
+    g.stored_before_fault = request.method in ("POST", "PUT", "PATCH", "DELETE") \
+        and response.status_code < 300
     if decision.action.network:
         _mark_network_fault(state, decision.action)
         return response

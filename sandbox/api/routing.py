@@ -7,6 +7,7 @@ view runs; afterwards it is recorded in the namespace's request journal.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
 
 from ..auth import authenticate
+from ..errors import NotFound
 from ..jsonbody import parse_json_object
 from ..schemas import load
 from ..seeding import seed_namespace
@@ -30,6 +32,9 @@ bp = Blueprint("api", __name__)
 #: URL prefixes every API route is served under.
 PREFIXES = ("", "/organizations/<organization_id>")
 
+#: Rebilly's resource id pattern, for organization ids in URLs.
+RESOURCE_ID = re.compile(r"[@~\-.\w]{1,50}", re.ASCII)
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: Endpoints that also accept a publishable key (``Authorization: pk_…``).
@@ -38,7 +43,10 @@ PUBLISHABLE_ENDPOINTS: set[str] = set()
 
 @bp.url_value_preprocessor
 def _pull_organization(endpoint: str | None, values: dict | None) -> None:
-    g.organization_id = (values or {}).pop("organization_id", None)
+    organization_id = (values or {}).pop("organization_id", None)
+    if organization_id is not None and not RESOURCE_ID.fullmatch(organization_id):
+        raise NotFound("No organization has that id (1-50 letters, digits and @ ~ - . _).")
+    g.organization_id = organization_id
 
 
 @bp.before_request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -11,13 +12,18 @@ from .base import RequestSchema
 __all__ = ("ClockSchema", "JournalQuerySchema")
 
 CLOCK_ACTIONS = ("freeze", "set", "advance", "resume", "real")
+#: The clock stays where dates and token expiries can be computed without overflowing.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 
 
 class ClockSchema(RequestSchema):
     """``{"action": "freeze" | "set" | "advance" | "resume" | "real", "time"?, "seconds"?}``."""
 
     action = fields.String(required=True, validate=validate.OneOf(CLOCK_ACTIONS))
-    time = fields.AwareDateTime(format="iso", default_timezone=None)
+    time = fields.AwareDateTime(format="iso", default_timezone=None,
+                                validate=validate.Range(EARLIEST, LATEST, error=(
+                                    "Must be between 1970 and 9000.")))
     seconds = fields.Float(allow_nan=False, validate=validate.Range(-10 * 365 * 86400,
                                                                   10 * 365 * 86400))
 

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
-from ..faults import NETWORK_ACTIONS
+from ..faults import NETWORK_ACTIONS, valid_fault_status
 from .base import RequestSchema, StrictBoolean, StrictInteger
 
 __all__ = ("FaultRuleSchema",)
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}")
+HEADER_VALUE = re.compile(r"[\x20-\x7e\t]{0,1000}")
+#: Headers that describe the connection or the body framing: the server sets them.
+FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
+
+
+def _fault_status(status: int) -> None:
+    if not valid_fault_status(status):
+        raise ValidationError("Must be 200-599, but not 204 or 304.")
+
+
+def _header_name(name: str) -> None:
+    if not HEADER_NAME.fullmatch(name):
+        raise ValidationError("Not a valid header name.")
+    if name.lower() in FRAMING_HEADERS:
+        raise ValidationError("The server sets this header itself.")
+
+
+def _header_value(value: str) -> None:
+    if not HEADER_VALUE.fullmatch(value):
+        raise ValidationError("Header values are printable ASCII, at most 1000 characters.")
 
 
 class StrictRequestSchema(RequestSchema):
@@ -58,10 +80,10 @@ class DelayField(fields.Field):
 
 class FaultRuleSchema(StrictRequestSchema):
     match = fields.Nested(MatchSchema, load_default=dict)
-    status = StrictInteger(validate=validate.Range(100, 599))
+    status = StrictInteger(validate=_fault_status)
     body = fields.Raw()
-    headers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                          values=fields.String(validate=validate.Length(max=1000)))
+    headers = fields.Dict(keys=fields.String(validate=_header_name),
+                          values=fields.String(validate=_header_value))
     delay = DelayField()
     network = fields.String(validate=validate.OneOf(NETWORK_ACTIONS))
     hangSeconds = fields.Float(allow_nan=False, validate=validate.Range(0, 3600))

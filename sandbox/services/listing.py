@@ -183,7 +183,7 @@ def _parse_q(raw: str | None) -> str | None:
 def _parse_bounded(name: str, raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]+", raw.strip()) or int(raw) > maximum:
+    if not re.fullmatch(r"[0-9]{1,7}", raw.strip()) or int(raw) > maximum:
         raise _Problem(name, f"Must be an integer from 0 to {maximum}.")
     return int(raw)
 
@@ -305,7 +305,7 @@ def _interval(name: str, value: str,
     return low, high
 
 
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_NUMBER = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 
 
 def _number_interval(name: str, text: str) -> tuple[int | float, int | float]:
@@ -328,7 +328,7 @@ def _instant_interval(name: str, text: str) -> tuple[datetime, datetime]:
             start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
             return start, start + timedelta(days=1) - timedelta(microseconds=1)
         moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _Problem("filter",
                        f"'{name}': '{text}' is not an ISO 8601 date-time or date.") from None
     if moment.tzinfo is None:  # no offset given: read it as UTC, as every stored time is
