@@ -9,7 +9,7 @@ Rules expire on their own, so a test that crashed cannot poison the next one.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import hashlib
 import json
 import re
@@ -109,7 +109,7 @@ class Rule:
                 body: Mapping[str, Any] | None) -> bool:
         if self.method and method != self.method:
             return False
-        if self.path and not fnmatch.fnmatchcase(normalise_path(path), self.path):
+        if self.path and not _path_pattern(self.path).fullmatch(normalise_path(path)):
             return False
         if self.header and headers.get(self.header[0]) != self.header[1]:
             return False
@@ -145,6 +145,12 @@ class Rule:
         return {"id": self.id, **self.definition, "global": self.namespace is None,
                 "matched": self.matched, "fired": self.fired, "remaining": self.remaining(),
                 "expiresInSeconds": round(max(self.expires_at - now, 0.0), 3)}
+
+
+@functools.lru_cache(maxsize=256)
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """``*`` stands for any run of characters; everything else is literal."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
 
 
 def _dig(document: Mapping[str, Any], dotted: str) -> Any:
@@ -210,6 +216,10 @@ class FaultRegistry:
                 self._rules.clear()
                 return count
             return len(self._rules.pop(namespace, []))
+
+    def clear_global(self) -> int:
+        with self._lock:
+            return len(self._rules.pop(None, []))
 
     def decide(self, namespace: str, method: str, path: str, headers: Mapping[str, str],
                body_loader) -> Decision | None:

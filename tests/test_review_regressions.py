@@ -148,3 +148,22 @@ def test_fixture_sections_must_be_lists(app, section):
                                       headers={"REB-APIKEY": API_KEY})
 
     assert response.status_code == 422
+
+
+def test_keyless_fault_clearing_touches_global_rules_only(app):
+    admin = app.test_client()
+    admin.post("/__admin/faults", headers={"REB-APIKEY": API_KEY}, json={"status": 503})
+    admin.post("/__admin/faults", json={"status": 504, "global": True})
+
+    assert admin.delete("/__admin/faults").get_json() == {"removed": 1}
+    rules = admin.get("/__admin/faults", headers={"REB-APIKEY": API_KEY}).get_json()
+    assert [rule["status"] for rule in rules] == [503]
+
+
+def test_rule_paths_only_know_the_star(app, client):
+    admin = app.test_client()
+    admin.post("/__admin/faults", headers={"REB-APIKEY": API_KEY},
+               json={"match": {"path": "/customers/[abc]"}, "status": 503})
+
+    assert client.get("/customers/a").status_code == 404, "brackets are literal"
+    assert client.get("/customers/[abc]").status_code == 503

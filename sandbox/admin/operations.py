@@ -182,6 +182,9 @@ def delete_fault(state: SandboxState, namespace: str | None, rule_id: str) -> No
 
 
 def clear_faults(state: SandboxState, namespace: str | None) -> dict[str, int]:
+    """A namespace's own rules; without one, the global rules (never other namespaces')."""
+    if namespace is None:
+        return {"removed": state.faults.clear_global()}
     return {"removed": state.faults.clear(namespace)}
 
 

@@ -29,7 +29,7 @@ def show_customers(customers: list[dict[str, Any]], namespace: str, base_url: st
     shown = []
     with get_state().store.transaction() as tx:
         for customer in customers:
-            has_lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"]) is not None
+            has_lead_source = tx.exists(namespace, LEAD_SOURCES, customer["id"])
             body = customer_body(customer, base_url, lead_source=has_lead_source)
             if expand:
                 body["_embedded"] = embedded(tx, namespace, customer, expand)

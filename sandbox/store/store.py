@@ -341,6 +341,9 @@ class Transaction:
         raw = self._store._storage.memory[live_table(namespace, kind)][str(number)]
         return copy_document(raw)
 
+    def exists(self, namespace: str, kind: str, doc_id: str) -> bool:
+        return doc_id in self._index(namespace, kind)
+
     def insert(self, namespace: str, kind: str, document: dict[str, Any]) -> None:
         """Add a new document; its ``id`` must be new in that namespace and kind."""
         index = self._index(namespace, kind)
