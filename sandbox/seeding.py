@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .config import ConfigError
 from .fixtures import fixture_names, fixtures_dir, load_fixture_set, read_fixture
-from .services.customers import Context
 from .state import SandboxState
 
 __all__ = ("SEEDED_KIND", "seed_namespace", "check_start_up_fixtures")
@@ -24,8 +23,7 @@ def seed_namespace(state: SandboxState, namespace: str) -> None:
     with state.store.transaction() as tx:
         if tx.get(namespace, SEEDED_KIND, name) is None:
             data = read_fixture(fixtures_dir(state.config["fixtures_dir"]), name)
-            context = Context(state.store, state.ids, state.clock_for(namespace), namespace)
-            load_fixture_set(context, data)
+            load_fixture_set(state.context(namespace), data)
             tx.insert(namespace, SEEDED_KIND, {"id": name})
     state.seeded.add(namespace)
 

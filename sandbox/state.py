@@ -12,6 +12,7 @@ from .faults import FaultRegistry
 from .ids import Clock, IdGenerator
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
+from .services.customers import Context
 from .store import Store
 
 __all__ = ("SandboxState", "get_state", "init_app")
@@ -51,6 +52,10 @@ class SandboxState:
         if namespace not in self.namespace_clocks:
             self.namespace_clocks[namespace] = self.clock.copy()
         return self.namespace_clocks[namespace]
+
+    def context(self, namespace: str, organization_id: str | None = None) -> Context:
+        """What a service needs to act for a namespace: store, ids and that namespace's clock."""
+        return Context(self.store, self.ids, self.clock_for(namespace), namespace, organization_id)
 
     def close(self) -> None:
         self.store.close()

@@ -16,7 +16,6 @@ from ..faults import Action, Rule, normalise_path
 from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
                         read_fixture)
 from ..schemas.admin import EARLIEST, LATEST
-from ..services.customers import Context
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..state import SandboxState
 from ..version import __version__
@@ -37,10 +36,6 @@ def health(state: SandboxState) -> dict[str, Any]:
         "store": state.store.kind,
         "fixtures": state.config["fixtures"],
     }
-
-
-def _context(state: SandboxState, namespace: str) -> Context:
-    return Context(state.store, state.ids, state.clock_for(namespace), namespace)
 
 
 def reset(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
@@ -75,7 +70,7 @@ def load_fixtures(state: SandboxState, namespace: str, name: str | None = None,
     """Load the named set, or an inline one, into a namespace: all of it or, on error, nothing."""
     data = inline if inline is not None else read_fixture(
         fixtures_dir(state.config["fixtures_dir"]), name or "")
-    loaded = load_fixture_set(_context(state, namespace), data, strict=state.config["strict"])
+    loaded = load_fixture_set(state.context(namespace), data, strict=state.config["strict"])
     return {"name": name, "loaded": loaded}
 
 

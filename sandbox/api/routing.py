@@ -119,11 +119,8 @@ def load_body(schema: Schema) -> dict[str, Any]:
 
 
 def service_context() -> Context:
-    """What a service needs to act for this request: store, ids, the namespace and its clock."""
-    state = get_state()
-    namespace = g.namespace.id
-    return Context(state.store, state.ids, state.clock_for(namespace), namespace,
-                   g.organization_id)
+    """What a service needs to act for this request's namespace and organization."""
+    return get_state().context(g.namespace.id, g.organization_id)
 
 
 def add_route(rule: str, view, methods: list[str], *, publishable: bool = False) -> None:
