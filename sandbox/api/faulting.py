@@ -49,6 +49,11 @@ def _email_action() -> Action | None:
     return None
 
 
+def _one_off(action: Action, source: str) -> Decision:
+    """A fault asked for by the request itself (header or email): a fixed delay, if any."""
+    return Decision(action, source, delay_ms=action.delay_ms[0] if action.delay_ms else 0)
+
+
 def _decide(state: SandboxState, namespace: str) -> Decision | None:
     if state.config["request_faults"]:
         header = request.headers.get(FAULT_HEADER)
@@ -57,10 +62,10 @@ def _decide(state: SandboxState, namespace: str) -> Decision | None:
                 action = parse_fault_header(header)
             except ValueError as exc:
                 raise BadRequest(f"{FAULT_HEADER}: {exc}.") from None
-            return Decision(action, "header", delay_ms=action.delay_ms[0] if action.delay_ms else 0)
+            return _one_off(action, "header")
         action = _email_action()
         if action is not None:
-            return Decision(action, "email", delay_ms=action.delay_ms[0] if action.delay_ms else 0)
+            return _one_off(action, "email")
     return state.faults.decide(namespace, request.method, request.path, request.headers,
                                _json_body)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import NotFound, ValidationFailed
 from ..ids import Clock, IdGenerator, derived_id, format_time
-from ..store import Store, Transaction
+from ..store import Store, Transaction, copy_document
 from . import tags as tag_rules
 from .contacts import build_contact, derived_names
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
@@ -64,8 +64,9 @@ def create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     :raises ValidationFailed: for a bad ``paymentToken`` or ``defaultPaymentInstrumentId``.
     """
     with ctx.store.transaction() as tx:
-        customer = _new_customer(ctx, ctx.ids.new("cus"))
-        _apply(tx, ctx, customer, data, creating=True)
+        now = format_time(ctx.clock.now())
+        customer = _new_customer(ctx, ctx.ids.new("cus"), now)
+        _apply(tx, ctx, customer, data, now, creating=True)
         tx.insert(ctx.namespace, CUSTOMERS, customer)
         return customer
 
@@ -82,21 +83,21 @@ def upsert_customer(ctx: Context, customer_id: str, data: dict[str, Any]) -> tup
         raise ValidationFailed([{"field": "id", "message": "Must be 1-50 characters: letters, "
                                  "digits and @ ~ - . _"}])
     with ctx.store.transaction() as tx:
+        now = format_time(ctx.clock.now())
         existing = tx.get(ctx.namespace, CUSTOMERS, customer_id)
         if existing is None:
-            customer = _new_customer(ctx, customer_id)
-            _apply(tx, ctx, customer, data, creating=True)
+            customer = _new_customer(ctx, customer_id, now)
+            _apply(tx, ctx, customer, data, now, creating=True)
             tx.insert(ctx.namespace, CUSTOMERS, customer)
             return customer, True
-        _apply(tx, ctx, existing, data, creating=False)
+        _apply(tx, ctx, existing, data, now, creating=False)
         existing["revision"] += 1
-        existing["updatedTime"] = format_time(ctx.clock.now())
+        existing["updatedTime"] = now
         tx.put(ctx.namespace, CUSTOMERS, existing)
         return existing, False
 
 
-def _new_customer(ctx: Context, customer_id: str) -> dict[str, Any]:
-    now = format_time(ctx.clock.now())
+def _new_customer(ctx: Context, customer_id: str, now: str) -> dict[str, Any]:
     return {
         "id": customer_id,
         "email": None,
@@ -128,12 +129,11 @@ def _new_customer(ctx: Context, customer_id: str) -> dict[str, Any]:
 
 
 def _apply(tx: Transaction, ctx: Context, customer: dict[str, Any], data: dict[str, Any],
-           *, creating: bool) -> None:
+           now: str, *, creating: bool) -> None:
     """Write validated ``data`` onto ``customer`` (replace semantics for writable fields)."""
-    now = format_time(ctx.clock.now())
     for field, default in _WRITABLE_DEFAULTS.items():
         value = data.get(field)
-        customer[field] = default if value is None else value
+        customer[field] = copy_document(default) if value is None else value
     address = build_contact(_mirror_top_level(data))
     customer["primaryAddress"] = address
     customer["email"], customer["firstName"], customer["lastName"] = derived_names(address)
