@@ -1,13 +1,15 @@
 """The request journal: what each namespace's API requests were, newest first, bounded.
 
-Kept in memory only (it is a debugging aid, not state) and capped three ways, so memory stays
-flat under any load: entries per namespace, body bytes per entry, and namespaces (the one written
-to least recently is dropped). Credentials are redacted whenever entries are read.
+Kept in memory only (it is a debugging aid, not state) and capped, so memory stays flat under any
+load: entries per namespace, body bytes per entry, header bytes per entry (each value and all of
+them together), and namespaces (the one written to least recently is dropped). Credentials are
+redacted whenever entries are read; card data is masked before anything is kept.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import OrderedDict, deque
@@ -15,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from .auth import redact
 
-__all__ = ("RequestJournal",)
+__all__ = ("RequestJournal", "mask_card_data")
 
 #: Headers whose values are credentials.
 _SECRET_HEADERS = {"reb-apikey", "authorization", "cookie"}
@@ -36,10 +38,14 @@ class RequestJournal:
     """Per-namespace ring buffers of request records."""
 
     def __init__(self, entries_per_namespace: int = 1000, max_body_bytes: int = 16 * 1024,
-                 max_namespaces: int = 1000):
+                 max_namespaces: int = 1000, max_header_bytes: int = 4 * 1024,
+                 max_header_value_bytes: int = 1024, max_headers: int = 64):
         self.capacity = entries_per_namespace
         self.max_body_bytes = max_body_bytes
         self.max_namespaces = max_namespaces
+        self.max_header_bytes = max_header_bytes
+        self.max_header_value_bytes = max_header_value_bytes
+        self.max_headers = max_headers
         self._lock = threading.Lock()
         #: Least recently written namespace first, so the idlest is dropped when full.
         self._entries: OrderedDict[str, deque[tuple]] = OrderedDict()
@@ -50,10 +56,14 @@ class RequestJournal:
                duration_ms: float, fault: dict[str, Any] | None = None,
                stored: bool = False) -> None:
         """Keep the raw facts; credential redaction and decoding wait until someone reads the
-        journal. Card numbers and CVVs are masked now: they must never be kept."""
-        entry = (next(self._ids), time, method, path, query, list(headers),
-                 _mask_card_data(body[: self.max_body_bytes]), len(body), status, duration_ms,
-                 fault, stored)
+        journal. Card numbers and CVVs are masked now, before the body is cut: they must never
+        be kept, whole or in part."""
+        kept_headers, headers_cut = self._capped_headers(headers)
+        kept_body = mask_card_data(body, card_route=_is_card_route(path))
+        body_cut = len(kept_body) > self.max_body_bytes or bool(body) and not kept_body
+        entry = (next(self._ids), time, method, path, query, kept_headers,
+                 kept_body[: self.max_body_bytes], len(body), status, duration_ms, fault, stored,
+                 headers_cut, body_cut)
         with self._lock:
             entries = self._entries.get(namespace)
             if entries is None:
@@ -63,6 +73,27 @@ class RequestJournal:
             else:
                 self._entries.move_to_end(namespace)
             entries.append(entry)
+
+    def _capped_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[list, bool]:
+        """At most ``max_headers`` headers, each value cut to ``max_header_value_bytes`` and
+        all of them to ``max_header_bytes``; the flag says whether anything was cut."""
+        kept: list[tuple[str, str]] = []
+        budget = self.max_header_bytes
+        cut = False
+        for name, value in headers:
+            if len(kept) >= self.max_headers:
+                cut = True
+                break
+            name = name[: self.max_header_value_bytes]
+            if len(value) > self.max_header_value_bytes:
+                value, cut = value[: self.max_header_value_bytes], True
+            size = len(name) + len(value)
+            if size > budget:
+                cut = True
+                break
+            budget -= size
+            kept.append((name, value))
+        return kept, cut
 
     def entries(self, namespace: str, filters: Mapping[str, Any] | None = None,
                 limit: int | None = None) -> list[dict[str, Any]]:
@@ -75,11 +106,12 @@ class RequestJournal:
 
     def _shown(self, entry: tuple) -> dict[str, Any]:
         (entry_id, time, method, path, query, headers, body, length, status, duration_ms, fault,
-         stored) = entry
+         stored, headers_cut, body_cut) = entry
         return {
             "id": entry_id, "time": time, "method": method, "path": path, "query": query,
-            "headers": _safe_headers(headers), "body": body.decode("utf-8", errors="replace"),
-            "bodyTruncated": length > self.max_body_bytes, "status": status,
+            "headers": _safe_headers(headers), "headersTruncated": headers_cut,
+            "body": body.decode("utf-8", errors="replace"),
+            "bodyTruncated": body_cut, "bodyBytes": length, "status": status,
             "durationMs": round(duration_ms, 3), "fault": fault, "stored": stored,
         }
 
@@ -92,17 +124,87 @@ class RequestJournal:
             return len(self._entries.pop(namespace, ()))
 
 
-_PAN = re.compile(rb'("pan"\s*:\s*")([^"]*)"')
-_CVV = re.compile(rb'("(?:cvv|encryptedCvv)"\s*:\s*")[^"]*"')
+#: Keys whose values are card data, compared case-insensitively, whatever the value's type.
+_PAN_KEYS = frozenset({"pan", "number", "cardnumber", "accountnumber"})
+_CVV_KEYS = frozenset({"cvv", "cvc", "cvv2", "cvc2", "encryptedcvv", "securitycode"})
+#: Routes whose bodies carry card data: a body there that cannot be parsed is not kept at all.
+_CARD_ROUTE = re.compile(r"/(?:tokens|payment-instruments|transactions)(?:/|$)")
+#: 13 or more digits, possibly grouped by single spaces or dashes.
+_DIGIT_RUN = re.compile(rb"\d(?:[ -]?\d){12,}")
 
 
-def _mask_card_data(body: bytes) -> bytes:
-    """``"pan": "4111111111111111"`` becomes ``"pan": "************1111"``; CVVs become ``***``."""
-    if b'"pan"' not in body and b'vv"' not in body:
+def _is_card_route(path: str) -> bool:
+    return bool(_CARD_ROUTE.search(path))
+
+
+def mask_card_data(body: bytes, *, card_route: bool = False) -> bytes:
+    """The body with card numbers and CVVs masked, before any cut, so none survives in part.
+
+    A JSON body is masked on its parsed document, so escaped keys and numeric values are seen
+    as what they are, and written out again. A body that is not JSON is dropped on a card route
+    (only its size is kept) and elsewhere kept with long digit runs masked. Whatever the form,
+    no run of 13-19 digits passing the Luhn check survives.
+    """
+    if not body.strip():
         return body
-    body = _PAN.sub(lambda found: found.group(1) + b"*" * max(len(found.group(2)) - 4, 0)
-                    + found.group(2)[-4:] + b'"', body)
-    return _CVV.sub(lambda found: found.group(1) + b'***"', body)
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return b"" if card_route else _mask_card_numbers(body)
+    try:
+        masked = json.dumps(_masked(document), ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return b""
+    return _mask_card_numbers(masked)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked_field(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+def _masked_field(key: str, value: Any) -> Any:
+    folded = key.casefold()
+    if folded in _CVV_KEYS:
+        return "***"
+    if folded in _PAN_KEYS and isinstance(value, (str, int, float)) \
+            and not isinstance(value, bool):
+        text = str(value)
+        return "*" * max(len(text) - 4, 0) + text[-4:] if len(text) > 4 else "*" * len(text)
+    if folded in _PAN_KEYS and value is not None and not isinstance(value, bool):
+        return "***"
+    return _masked(value)
+
+
+def _mask_card_numbers(text: bytes) -> bytes:
+    """Mask each run of 13+ digits that holds a stretch of 13-19 digits passing Luhn."""
+    def mask(found: re.Match) -> bytes:
+        digits = re.sub(rb"[ -]", b"", found.group())
+        if not _holds_luhn_number(digits):
+            return found.group()
+        return b"*" * (len(digits) - 4) + digits[-4:]
+    return _DIGIT_RUN.sub(mask, text)
+
+
+def _holds_luhn_number(digits: bytes) -> bool:
+    if len(digits) > 19:
+        return True
+    return any(_luhn(digits[start:start + length])
+               for length in range(13, len(digits) + 1)
+               for start in range(len(digits) - length + 1))
+
+
+def _luhn(digits: bytes) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = char - 48
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
 
 
 def _matches(entry: tuple, filters: Mapping[str, Any]) -> bool:

@@ -1,15 +1,33 @@
-"""One log line per request: method, path, status, duration and the redacted namespace."""
+"""One log line per request: method, path, status, duration and the redacted namespace.
+
+What the client sent is escaped before it is logged: a CR, LF or other control character in a
+URL or header would otherwise start a line of the client's choosing in the log.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask, Response, g, request
 
-__all__ = ("init_app",)
+__all__ = ("init_app", "printable")
 
 log = logging.getLogger("sandbox.requests")
+
+#: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Longest client-sent text one log line carries.
+MAX_LOGGED_CHARS = 512
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters as escapes (``\\n``, ``\\x1b``), cut short."""
+    text = text.replace("\\", "\\\\")
+    text = _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"),
+                        text)
+    return text if len(text) <= MAX_LOGGED_CHARS else text[:MAX_LOGGED_CHARS] + "…"
 
 
 def _start_timer() -> None:
@@ -20,8 +38,9 @@ def _log_request(response: Response) -> Response:
     if log.isEnabledFor(logging.INFO):
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         namespace = g.get("namespace")
-        log.info("%s %s %d %.1fms ns=%s", request.method, request.path, response.status_code,
-                 elapsed_ms, namespace.label if namespace else "-")
+        log.info("%s %s %d %.1fms ns=%s", printable(request.method), printable(request.path),
+                 response.status_code, elapsed_ms,
+                 printable(namespace.label) if namespace else "-")
     return response
 
 

@@ -119,8 +119,13 @@ class JournalEntrySchema(AnswerSchema):
     query = fields.String(required=True)
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                           metadata={"description": "Credentials redacted."})
-    body = fields.String(required=True, metadata={"description": "The first 16 KiB."})
+    headersTruncated = fields.Boolean(required=True, metadata={
+        "description": "Headers were cut: 1 KiB per value, 4 KiB and 64 headers per entry."})
+    body = fields.String(required=True, metadata={
+        "description": "The first 16 KiB, card data masked; empty for a card route's body that "
+                       "is not JSON."})
     bodyTruncated = fields.Boolean(required=True)
+    bodyBytes = fields.Integer(required=True, metadata={"description": "The size as sent."})
     status = fields.Integer(required=True, allow_none=True,
                             metadata={"description": "Null when the connection was dropped."})
     durationMs = fields.Float(required=True)
