@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak clean
+.PHONY: run test bench soak docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python scripts/soak.py $(ARGS)
+
+docs: $(STAMP)
+	$(BIN)/python -m sandbox.settings_doc > docs/settings.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

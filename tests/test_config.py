@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.config import SETTINGS, ConfigError, load_config
+from sandbox.settings_doc import settings_markdown
 
 
 def test_defaults():
@@ -49,8 +50,27 @@ def test_unknown_override_is_refused():
         load_config({"colour": "blue"}, environ={})
 
 
-def test_every_setting_is_in_the_readme_table():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+SETTINGS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
+
+
+def test_every_setting_is_in_the_settings_page():
+    page = SETTINGS_PAGE.read_text(encoding="utf-8")
 
     for setting in SETTINGS:
-        assert f"| `{setting.flag}` | `{setting.env}` |" in readme, setting.name
+        assert f"| `{setting.flag}` | `{setting.env}` |" in page, setting.name
+
+
+def test_the_settings_page_is_what_make_docs_writes():
+    assert SETTINGS_PAGE.read_text(encoding="utf-8") == settings_markdown(), \
+        "docs/settings.md is stale: run `make docs`"
+
+
+def test_the_settings_page_shows_defaults_as_typed():
+    page = settings_markdown()
+
+    assert "| `--port` | `SANDBOX_PORT` | `8080` |" in page
+    assert "| `--strict` | `SANDBOX_STRICT` | off |" in page
+    assert "| `--request-faults` | `SANDBOX_REQUEST_FAULTS` | on |" in page
+    assert "| `--seed` | `SANDBOX_SEED` | none |" in page
+    assert "| `--idle-timeout` | `SANDBOX_IDLE_TIMEOUT` | `75` |" in page
+    assert "`--no-strict`" in page
