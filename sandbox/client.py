@@ -227,7 +227,7 @@ class SandboxClient:
                   probability: float | None = None, seed: int | str | None = None,
                   expires_in_seconds: float | None = None,
                   global_rule: bool | None = None) -> dict[str, Any]:
-        """Add a fault rule (README, "Failure injection"); keywords left out are not sent."""
+        """Add a fault rule (docs/faults.md); keywords left out are not sent."""
         given = dict(match=match, status=status, body=body, headers=headers, delay=delay,
                      network=network, hang_seconds=hang_seconds, after_commit=after_commit,
                      times=times, skip=skip, probability=probability, seed=seed,
