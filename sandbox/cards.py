@@ -1,6 +1,6 @@
 """Card numbers: the Luhn check and the brand a number belongs to, by its leading digits.
 
-The ranges cover Rebilly's sandbox test cards (docs/routes.md, "Payment tokens"), so a token made from
+The ranges cover Rebilly's sandbox test cards (docs/routes.md), so a token made from
 any of them reports the brand, bin and last4 the real sandbox would.
 """
 
