@@ -106,8 +106,7 @@ def _serve(overrides: dict[str, object]) -> int:
     config = state.config
     logging.basicConfig(level=config["log_level"].upper(), format="%(asctime)s %(name)s %(message)s")
     try:
-        server = Server(app, config["host"], config["port"], config["max_connections"],
-                        config["idle_timeout"])
+        server = Server.from_config(app, config)
     except OSError as exc:
         state.close()
         print(f"rebilly-sandbox: cannot listen on {config['host']}:{config['port']}: "

@@ -6,6 +6,7 @@ the README's settings table and the defaults the app factory starts from.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -34,6 +35,14 @@ def _parse_optional_int(raw: str) -> int | None:
 
 def _parse_optional_str(raw: str) -> str | None:
     return raw.strip() or None
+
+
+def _parse_token(raw: str) -> str:
+    """A blank token would silently leave the admin routes open, so it is refused."""
+    if not raw.strip():
+        raise ValueError("a blank admin token would leave /__admin open; give a token or "
+                         "leave the setting out")
+    return raw.strip()
 
 
 def _parse_key_list(raw: str) -> tuple[str, ...]:
@@ -68,9 +77,17 @@ SETTINGS: tuple[Setting, ...] = (
         "TinyDB snapshot file (a journal sits beside it), or 'memory' to keep nothing on disk.",
     ),
     Setting("max_connections", 1000, int,
-            "Connections served at once; more wait in the listen backlog."),
+            "Connections served at once; when full, the one idle or sending its headers for "
+            "longest is closed to let a new one in, else new ones wait in the listen backlog."),
     Setting("idle_timeout", 75.0, float,
             "Seconds a connection may send nothing before it is closed."),
+    Setting("head_timeout", 10.0, float,
+            "Seconds a request's line and headers may take, from their first byte (408 after)."),
+    Setting("body_timeout", 30.0, float,
+            "Seconds a request body may take to arrive in full (408 after)."),
+    Setting("max_connections_per_address", None, _parse_optional_int,
+            "Connections one client address may hold; default: half of max_connections, "
+            "at least 64."),
     Setting("strict", False, _parse_bool, "Reject unknown request fields with a 422."),
     Setting(
         "api_keys",
@@ -94,7 +111,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Fixture set every namespace starts with, and returns to on reset."),
     Setting("fixtures_dir", None, _parse_optional_str,
             "Folder of fixture sets (*.json); default: the sets shipped with the sandbox."),
-    Setting("admin_token", None, _parse_optional_str,
+    Setting("admin_token", None, _parse_token,
             "When set, /__admin routes need 'Authorization: Bearer <token>'."),
     Setting("journal_entries", 1000, int, "Requests kept in each namespace's request journal."),
     Setting("request_faults", True, _parse_bool,
@@ -141,10 +158,23 @@ def _check(config: dict[str, Any]) -> None:
     if str(config["log_level"]).lower() not in ("debug", "info", "warning", "error", "critical"):
         raise ConfigError(f"log_level must be debug, info, warning or error, "
                           f"got {config['log_level']!r}")
-    if config["idle_timeout"] <= 0:
-        raise ConfigError(f"idle_timeout must be above 0, got {config['idle_timeout']}")
+    for name in ("idle_timeout", "head_timeout", "body_timeout"):
+        _check_seconds(config, name, allow_zero=False)
+    _check_seconds(config, "max_fault_seconds", allow_zero=True)
+    per_address = config["max_connections_per_address"]
+    if per_address is not None and per_address < 1:
+        raise ConfigError(f"max_connections_per_address must be at least 1, got {per_address}")
     for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["rate_limit"] < 0:
         raise ConfigError(f"rate_limit must be 0 (off) or more, got {config['rate_limit']}")
+
+
+def _check_seconds(config: dict[str, Any], name: str, *, allow_zero: bool) -> None:
+    """Refuse NaN, infinities and negatives: a NaN deadline never fires and never compares."""
+    value = config[name]
+    if not (isinstance(value, (int, float)) and math.isfinite(value)
+            and (value > 0 or (allow_zero and value == 0))):
+        bound = "0 or more" if allow_zero else "above 0"
+        raise ConfigError(f"{name} must be a finite number of seconds, {bound}; got {value}")

@@ -8,10 +8,19 @@ connection, close it without an answer or cut a body short.
 
 ``rebilly-sandbox serve`` installs gevent's cooperative versions of sockets, locks and sleep
 (``monkey.patch_all``) before the app is imported.
+
+Slow clients are bounded: a request's head must arrive within ``head_timeout`` of its first
+byte and its body within ``body_timeout`` (however slowly it drips), the server reads the whole
+body (at most ``max_body_bytes``) before the app runs, one address holds at most its share of
+the connections, and a full server closes its longest-waiting idle or head-reading connection
+to let a new one in (``sandbox.connections``).
 """
 
 from __future__ import annotations
 
+import http.client
+import io
+import json
 import logging
 import signal
 import socket
@@ -25,6 +34,8 @@ import gevent.socket
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from .connections import BODY, BUSY, HEAD, IDLE, ConnectionTable
+
 __all__ = ("Server", "NETWORK_FAULT_KEY")
 
 log = logging.getLogger("sandbox")
@@ -33,8 +44,41 @@ log = logging.getLogger("sandbox")
 NETWORK_FAULT_KEY = "sandbox.network_fault"
 
 
+class _Deadline(TimeoutError):
+    """The client took longer than its deadline to send a request's head or body."""
+
+
+class _ClosedForRoom(ConnectionError):
+    """The connection was idle or still sending its head when another needed its slot."""
+
+
+class _HeadRejected(ValueError):
+    """A request head the server refuses, with the problem answer it gets."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+
+
+class _BufferedBody(io.BytesIO):
+    """A request body the server has already read in full: nothing is left to skip."""
+
+    def _discard(self) -> None:
+        pass
+
+
+def _problem_bytes(status: int, title: str, detail: str, instance: str = "") -> bytes:
+    """A whole HTTP answer with a problem-JSON body, for errors found before the app runs."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                       "detail": detail, "instance": instance}).encode()
+    head = (f"HTTP/1.1 {status} {title}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
 class SandboxHandler(WSGIHandler):
-    """gevent's handler, plus: no Nagle delay, and network faults on the connection it owns.
+    """gevent's handler, plus: no Nagle delay, deadlines for slow clients, problem answers for
+    unusable heads, and network faults on the connection it owns.
 
     When the app marks a request with ``NETWORK_FAULT_KEY``, its answer is not sent as is:
 
@@ -45,25 +89,189 @@ class SandboxHandler(WSGIHandler):
     - ``hang``: nothing is sent for the given seconds, then the connection closes.
     """
 
+    _deadline: gevent.Timeout | None = None
+    _state = IDLE
+
     def handle(self) -> None:
+        table: ConnectionTable = self.server.connections
+        address = str(self.client_address[0] if isinstance(self.client_address, tuple)
+                      else self.client_address)
+        self._greenlet = gevent.getcurrent()
+        table.add(self, address)
         try:
-            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # not a TCP socket
+            if table.over_share(address) and not self._make_room(table, address):
+                return
+            try:
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # not a TCP socket
+                pass
+            # A connection that sends nothing for this long is closed, so idle or stalled
+            # clients cannot keep connection slots forever.
+            self.socket.settimeout(self.server.idle_timeout)
+            super().handle()
+        except OSError:  # the client went away while an error answer was being sent
             pass
-        # A connection that sends nothing for this long is closed, so idle or stalled clients
-        # cannot keep connection slots forever.
-        self.socket.settimeout(self.server.idle_timeout)
-        super().handle()
+        finally:
+            self._cancel_deadline()
+            table.remove(self)
+
+    def _make_room(self, table: ConnectionTable, address: str) -> bool:
+        """Close this address's longest-waiting idle connection; refuse this one if all its
+        connections are busy."""
+        victim = table.pick_to_close(address, spare=self)
+        if victim is not None:
+            victim.close_for_room()
+            return True
+        log.warning("refused a connection from %s: it already holds %d connections",
+                    address, table.count(address) - 1)
+        try:
+            self.socket.sendall(_problem_bytes(
+                503, "Service Unavailable",
+                f"This address already holds {table.per_address} busy connections; retry "
+                f"when one has finished."))
+            # Read what the client already sent, so closing does not reset the connection
+            # before the client has read the answer.
+            self.socket.shutdown(socket.SHUT_WR)
+            self.socket.settimeout(0.5)
+            self.socket.recv(65536)
+        except OSError:
+            pass
+        return False
+
+    def close_for_room(self) -> None:
+        """Close this connection soon, if it is still idle or reading its head by then."""
+        gevent.get_hub().loop.run_callback(self._close_if_waiting)
+
+    def _close_if_waiting(self) -> None:
+        greenlet = getattr(self, "_greenlet", None)
+        if self._state in (IDLE, HEAD) and greenlet is not None and not greenlet.dead:
+            greenlet.throw(_ClosedForRoom())
+        else:
+            self.server.connections.keep(self)
+            self.server.make_room()
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self.server.connections.set_state(self, state)
+        if state in (IDLE, HEAD):
+            self.server.make_room()
+
+    def _start_deadline(self, seconds: float, what: str) -> None:
+        self._cancel_deadline()
+        self._deadline = gevent.Timeout.start_new(
+            seconds, _Deadline(f"The request {what} did not arrive within {seconds:g} seconds."))
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.close()
+            self._deadline = None
+
+    def handle_one_request(self):  # type: ignore[no-untyped-def]
+        try:
+            return super().handle_one_request()
+        finally:
+            self._cancel_deadline()
+
+    def read_requestline(self) -> str:
+        """Wait (up to the idle timeout) for a first byte, then give the head its deadline."""
+        self._set_state(IDLE)
+        if not self.rfile.peek(1):
+            return ""
+        self._set_state(HEAD)
+        self._start_deadline(self.server.head_timeout, "line and headers")
+        return super().read_requestline()
+
+    def read_request(self, raw_requestline: str) -> bool:
+        try:
+            parsed = super().read_request(raw_requestline)
+        except http.client.HTTPException as exc:  # too many or too long header lines
+            raise _HeadRejected(431, "Request Header Fields Too Large",
+                                f"The request headers are too many or too long ({exc}).") from None
+        finally:
+            self._cancel_deadline()
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
+        if len(lengths) > 1:
+            raise _HeadRejected(400, "Bad Request",
+                                "The request has Content-Length headers that disagree.")
+        return parsed
+
+    def _handle_client_error(self, ex: Exception):  # type: ignore[no-untyped-def]
+        """Answer an unusable request with a problem document and close; log one line."""
+        self.close_connection = True
+        if isinstance(ex, _ClosedForRoom):
+            return None
+        if isinstance(ex, _Deadline):
+            status, title, detail = 408, "Request Timeout", str(ex)
+        elif isinstance(ex, _HeadRejected):
+            status, title, detail = ex.status, ex.title, ex.detail
+        else:
+            status, title, detail = 400, "Bad Request", "The request is not valid HTTP/1.1."
+        log.info("refused a request from %s: %s %s (%s)", self.client_address[0]
+                 if isinstance(self.client_address, tuple) else self.client_address,
+                 status, title, str(ex)[:200].encode("unicode_escape").decode("ascii"))
+        path = getattr(self, "path", "") or ""
+        return (str(status), _problem_bytes(status, title, detail, path.split("?")[0][:200]))
 
     def handle_one_response(self) -> None:
-        """Count requests in flight, and end keep-alive connections once the server stops."""
+        """Read the body, count requests in flight, and end keep-alive connections once the
+        server stops."""
         self.server.in_flight += 1
         try:
-            super().handle_one_response()
+            if self._read_body():
+                self._set_state(BUSY)
+                super().handle_one_response()
         finally:
             self.server.in_flight -= 1
             if self.server.closed:
                 self.close_connection = True
+
+    def _read_body(self) -> bool:
+        """Read the whole body before the app runs, within ``body_timeout`` and at most
+        ``max_body_bytes``; the app then sees it as a plain Content-Length body.
+
+        A body over the limit is not read: the app answers 413 from its length, and the
+        connection closes. False when the answer has already been sent here.
+        """
+        stream = self.wsgi_input
+        chunked = bool(getattr(stream, "chunked_input", False))
+        length = self.content_length or 0
+        if not chunked and not length:
+            return True
+        limit = self.server.max_body_bytes
+        self._set_state(BODY)
+        data = b""
+        if chunked or length <= limit:
+            try:
+                self._start_deadline(self.server.body_timeout, "body")
+                data = stream.read(limit + 1 if chunked else length)
+            except _Deadline as exc:
+                return self._refuse(408, "Request Timeout", str(exc))
+            except (ValueError, OSError):
+                return self._refuse(400, "Bad Request",
+                                    "The request body is not valid chunked encoding or ended early.")
+            finally:
+                self._cancel_deadline()
+            if not chunked and len(data) < length:
+                return self._refuse(400, "Bad Request", "The request body ended before its "
+                                    "Content-Length.")
+        if len(data) > limit or length > limit:
+            self.close_connection = True
+            length, data = max(length, len(data)), b""
+        else:
+            length = len(data)
+        self.environ.pop("HTTP_TRANSFER_ENCODING", None)
+        self.environ["CONTENT_LENGTH"] = str(length)
+        self.environ["wsgi.input"] = self.wsgi_input = _BufferedBody(data)
+        return True
+
+    def _refuse(self, status: int, title: str, detail: str) -> bool:
+        self.close_connection = True
+        self.status = str(status)
+        try:
+            self.socket.sendall(_problem_bytes(status, title, detail, self.environ["PATH_INFO"]))
+        except OSError:
+            pass
+        return False
 
     def run_application(self) -> None:
         fault = None
@@ -110,6 +318,38 @@ def _fair(app: Callable) -> Callable:
     return application
 
 
+class _SandboxWSGIServer(WSGIServer):
+    """gevent's WSGI server that, when full, closes an idle or head-reading connection."""
+
+    connections: ConnectionTable
+    #: A connection waits to be accepted while the server is full.
+    room_wanted = False
+
+    def set_spawn(self, spawn: Any) -> None:
+        super().set_spawn(spawn)
+        if self.pool is not None:
+            self.full = self._full_after_making_room  # type: ignore[method-assign]
+
+    def _full_after_making_room(self) -> bool:
+        """Whether no connection can be accepted now; when so, start closing the connection
+        idle for longest, so the accept loop resumes once it has gone."""
+        if not self.pool.full():
+            self.room_wanted = False
+            return False
+        self.room_wanted = True
+        self.make_room()
+        return True
+
+    def make_room(self) -> None:
+        """While a connection waits to be accepted, close one idle or head-reading connection
+        (one at a time); called again whenever a connection becomes idle, since the server can
+        be full of connections that have not read anything yet."""
+        if self.room_wanted and not self.connections.leaving:
+            victim = self.connections.pick_to_close()
+            if victim is not None:
+                victim.close_for_room()
+
+
 class Server:
     """A bound, not yet running server: the port is known before ``run`` is called."""
 
@@ -117,11 +357,17 @@ class Server:
     STOP_TIMEOUT = 5.0
 
     def __init__(self, app: Callable, host: str, port: int, max_connections: int,
-                 idle_timeout: float = 75.0):
+                 idle_timeout: float = 75.0, *, head_timeout: float = 10.0,
+                 body_timeout: float = 30.0, max_connections_per_address: int | None = None,
+                 max_body_bytes: int = 2 * 1024 * 1024):
         self.app = app
         self.host = host
         self._max_connections = max_connections
         self._idle_timeout = idle_timeout
+        self._head_timeout = head_timeout
+        self._body_timeout = body_timeout
+        self._per_address = max_connections_per_address
+        self._max_body_bytes = max_body_bytes
         # Bound here, so the port is known (port 0 picks one) and early clients wait in the
         # backlog; the gevent server is made in ``run``, in the thread whose hub serves it.
         self._listener = socket.create_server((host, port), backlog=1024,
@@ -129,6 +375,17 @@ class Server:
         self.port = self._listener.getsockname()[1]
         self._server: WSGIServer | None = None
         self._running = threading.Event()
+
+    @classmethod
+    def from_config(cls, app: Callable, config: dict[str, Any], host: str | None = None,
+                    port: int | None = None) -> "Server":
+        """A server with the connection limits of ``config`` (``sandbox.config``)."""
+        return cls(app, config["host"] if host is None else host,
+                   config["port"] if port is None else port, config["max_connections"],
+                   config["idle_timeout"], head_timeout=config["head_timeout"],
+                   body_timeout=config["body_timeout"],
+                   max_connections_per_address=config["max_connections_per_address"],
+                   max_body_bytes=config["max_body_bytes"])
 
     @property
     def url(self) -> str:
@@ -138,11 +395,15 @@ class Server:
     def run(self) -> None:
         """Serve until ``stop`` (which lets in-flight requests finish)."""
         listener = gevent.socket.socket(fileno=self._listener.detach())  # on this thread's hub
-        self._server = WSGIServer(listener, _fair(self.app),
-                                  spawn=Pool(self._max_connections),
-                                  handler_class=SandboxHandler, log=None,
-                                  error_log=logging.getLogger("sandbox.server"))
+        self._server = _SandboxWSGIServer(listener, _fair(self.app),
+                                          spawn=Pool(self._max_connections),
+                                          handler_class=SandboxHandler, log=None,
+                                          error_log=logging.getLogger("sandbox.server"))
+        self._server.connections = ConnectionTable(self._max_connections, self._per_address)
         self._server.idle_timeout = self._idle_timeout
+        self._server.head_timeout = self._head_timeout
+        self._server.body_timeout = self._body_timeout
+        self._server.max_body_bytes = self._max_body_bytes
         self._server.in_flight = 0
         # serve_forever stops the server itself once stopped, with this grace period.
         self._server.stop_timeout = self.STOP_TIMEOUT

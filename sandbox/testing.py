@@ -41,8 +41,7 @@ class LiveServer:
         self.app: Flask = create_app({"db": "memory", **(overrides or {})})
         config = self.app.extensions["sandbox"].config
         try:
-            extra = {"idle_timeout": config["idle_timeout"]} if "idle_timeout" in config else {}
-            self._server = Server(self.app, host, port, config["max_connections"], **extra)
+            self._server = Server.from_config(self.app, config, host, port)
             self._stop_serving = self._server.start_in_thread()
         except BaseException:
             self.app.extensions["sandbox"].close()
