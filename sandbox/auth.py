@@ -2,7 +2,9 @@
 
 A namespace is derived from the credential (the secret key or the JWT), so two test suites with
 two keys share one server without seeing each other's data. The raw credential is never stored
-or logged: the namespace id is a hash and the label shows only a redacted form.
+or logged: the namespace id is a hash keyed with the database's own random salt (so an id seen
+on the dashboard cannot be tested offline against guessed keys) and the label shows only a
+redacted form.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Iterable, Mapping
 
 from .errors import Unauthorized
 
-__all__ = ("Namespace", "authenticate", "redact")
+__all__ = ("Namespace", "authenticate", "fingerprint", "namespace_for", "redact")
 
 _PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -30,9 +32,21 @@ class Namespace:
     label: str
 
 
-def namespace_for(credential: str) -> Namespace:
-    digest = hashlib.sha256(credential.encode("utf-8")).hexdigest()
+def namespace_for(credential: str, salt: str = "") -> Namespace:
+    """The namespace of a credential in the database whose salt is ``salt``.
+
+    The empty salt is the plain SHA-256 that databases made before salting used; any other salt
+    keys an HMAC, so the id says nothing about the key to someone without the database.
+    """
+    data = credential.encode("utf-8")
+    digest = (hmac.new(salt.encode("utf-8"), data, hashlib.sha256) if salt
+              else hashlib.sha256(data)).hexdigest()
     return Namespace(id="ns_" + digest[:24], label=redact(credential))
+
+
+def fingerprint(namespace_id: str) -> str:
+    """A short, stable name for a namespace to show: the first 12 hex digits of its id."""
+    return namespace_id.removeprefix("ns_")[:12]
 
 
 def redact(credential: str) -> str:
@@ -50,8 +64,9 @@ def authenticate(
     *,
     allow_publishable: bool = False,
     accepted_keys: Iterable[str] = (),
+    salt: str = "",
 ) -> Namespace:
-    """Return the namespace of the request's credential.
+    """Return the namespace of the request's credential, in the database salted with ``salt``.
 
     ``REB-APIKEY: <secret key>`` or ``Authorization: Bearer <JWT>``; with ``allow_publishable``
     also ``Authorization: <publishable key>`` (the token routes).
@@ -61,16 +76,18 @@ def authenticate(
     api_key = headers.get("REB-APIKEY")
     authorization = headers.get("Authorization")
     if api_key is not None:
-        return _secret_key(api_key.strip(), accepted_keys)
+        return namespace_for(_secret_key(api_key.strip(), accepted_keys), salt)
     if authorization is not None:
-        return _authorization(authorization.strip(), allow_publishable, accepted_keys)
+        return namespace_for(_authorization(authorization.strip(), allow_publishable,
+                                            accepted_keys), salt)
     raise Unauthorized(
         "No credentials sent: use the REB-APIKEY header with a secret key, "
         "or Authorization: Bearer <JWT>."
     )
 
 
-def _secret_key(key: str, accepted_keys: Iterable[str]) -> Namespace:
+def _secret_key(key: str, accepted_keys: Iterable[str]) -> str:
+    """The key, once it is one that can work here."""
     if not _PRINTABLE_TOKEN.match(key):
         raise Unauthorized("The REB-APIKEY header is empty or holds characters no key can have.")
     if key.startswith("sk_live_"):
@@ -80,16 +97,17 @@ def _secret_key(key: str, accepted_keys: Iterable[str]) -> Namespace:
             "A publishable key (pk_…) cannot authenticate this request; use a secret key."
         )
     _check_accepted(key, accepted_keys)
-    return namespace_for(key)
+    return key
 
 
-def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[str]) -> Namespace:
+def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[str]) -> str:
+    """The credential the namespace derives from: the JWT, or the publishable key's secret."""
     scheme, _, token = value.partition(" ")
     if scheme.lower() == "bearer":
         token = token.strip()
         if not _JWT.match(token):
             raise Unauthorized("The Bearer token is not a JWT (three dot-separated parts).")
-        return namespace_for(token)
+        return token
     if value.startswith("pk_"):
         if value.startswith("pk_live_"):
             raise Unauthorized("A live publishable key (pk_live_…) cannot be used against a sandbox.")
@@ -104,7 +122,7 @@ def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[
         # publishable key are redeemable by the server with the matching secret key.
         secret = "sk_" + value[3:]
         _check_accepted(secret, accepted_keys)
-        return namespace_for(secret)
+        return secret
     if value.startswith("sk_"):
         raise Unauthorized("Secret keys go in the REB-APIKEY header, not in Authorization.")
     raise Unauthorized("The Authorization header must be 'Bearer <JWT>'.")

@@ -169,11 +169,13 @@ def _export_command(args: argparse.Namespace) -> int:
 def _export_from_db(args: argparse.Namespace) -> dict:
     from .auth import namespace_for
     from .fixtures import export_namespace
+    from .namespacesalt import load_salt
     from .store import Store
 
     store = Store(args.db)
     try:
-        return export_namespace(store, namespace_for(args.namespace).id)
+        salt = load_salt(store, create=False)
+        return export_namespace(store, namespace_for(args.namespace, salt).id)
     finally:
         store.close()
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .auth import Namespace, namespace_for
 from .faults import FaultRegistry
 from .ids import Clock, IdGenerator
+from .namespacesalt import load_salt
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
 from .services.customers import Context
@@ -35,6 +37,8 @@ class SandboxState:
             self.config["rate_limit"], self.config["rate_window"],
             lambda namespace: self.clock_for(namespace).now().timestamp())
         self.journal = RequestJournal(self.config["journal_entries"])
+        #: Keys every namespace id of this database (see ``sandbox.namespacesalt``).
+        self.namespace_salt = load_salt(self.store)
         self.faults = FaultRegistry()
 
     @classmethod
@@ -42,6 +46,10 @@ class SandboxState:
         path = None if config["db"] == "memory" else config["db"]
         store = Store(path, fsync=config["fsync"], compact_bytes=config["journal_compact_bytes"])
         return cls(config=config, store=store, ids=IdGenerator(config["seed"]))
+
+    def namespace_for(self, credential: str) -> Namespace:
+        """The namespace a key or JWT names in this database."""
+        return namespace_for(credential, self.namespace_salt)
 
     def clock_for(self, namespace: str) -> Clock:
         """The clock a namespace's requests read: its own once moved alone, else the global one."""

@@ -289,6 +289,7 @@ def preload(db: Path, key: str, how_many: int) -> list[str]:
     """
     from sandbox.auth import namespace_for
     from sandbox.ids import Clock, IdGenerator
+    from sandbox.namespacesalt import load_salt
     from sandbox.schemas import CustomerSchema, load
     from sandbox.services.customers import Context, create_customer
     from sandbox.store import Store
@@ -297,7 +298,8 @@ def preload(db: Path, key: str, how_many: int) -> list[str]:
     try:
         store = Store(db, compact_bytes=1 << 62)  # one compaction, at close, not several
         try:
-            context = Context(store, IdGenerator(), Clock(), namespace_for(key).id)
+            namespace = namespace_for(key, load_salt(store)).id  # as the server will name it
+            context = Context(store, IdGenerator(), Clock(), namespace)
             data = load(CustomerSchema(), json.loads(BODY))
             step = max(1, how_many // SAMPLE_IDS)
             samples = []

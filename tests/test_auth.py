@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import API_KEY, OTHER_KEY
-from sandbox.auth import namespace_for
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94LXRlc3QifQ.c2lnbmF0dXJlLTAxMjM0NTY3ODk"
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 
 def stored(app, credential: str, kind: str = "customers") -> int:
-    return app.extensions["sandbox"].store.count(namespace_for(credential).id, kind)
+    state = app.extensions["sandbox"]
+    return state.store.count(state.namespace_for(credential).id, kind)
 
 
 def assert_problem(response, status: int, title: str) -> dict:

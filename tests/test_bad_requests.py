@@ -8,14 +8,12 @@ import pytest
 
 import sandbox.api.customers
 from conftest import API_KEY
-from sandbox.auth import namespace_for
-
-NAMESPACE = namespace_for(API_KEY).id
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 
 def stored(app, kind: str = "customers") -> int:
-    return app.extensions["sandbox"].store.count(NAMESPACE, kind)
+    state = app.extensions["sandbox"]
+    return state.store.count(state.namespace_for(API_KEY).id, kind)
 
 
 def assert_problem(response, status: int, title: str | None = None) -> dict:

@@ -14,10 +14,7 @@ import pytest
 import requests
 
 from conftest import API_KEY, OTHER_KEY, LiveSandbox
-from sandbox.auth import namespace_for
-
-NS = namespace_for(API_KEY).id
-OTHER_NS = namespace_for(OTHER_KEY).id
+from sandbox.auth import fingerprint
 SCRIPT = "<script>alert(1)</script>"
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +25,11 @@ def page(app, query: str = "", headers: dict[str, str] | None = None) -> str:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/html"
     return response.get_data(as_text=True)
+
+
+def ns(app, key: str = API_KEY) -> str:
+    """The namespace id of ``key`` in the app's database (salted, so only the app knows it)."""
+    return app.extensions["sandbox"].namespace_for(key).id
 
 
 def pill(status: str, tone: str) -> str:
@@ -41,8 +43,9 @@ def test_it_lists_namespaces_by_id_with_counts_and_never_a_key(app, client):
 
     shown = page(app)
 
-    assert f"?namespace={NS}" in shown and f"?namespace={OTHER_NS}" in shown
-    row = re.search(rf"<tr>\s*<td><a[^>]*>{NS}</a></td>.*?</tr>", shown, re.S).group(0)
+    assert f"?namespace={ns(app)}" in shown and f"?namespace={ns(app, OTHER_KEY)}" in shown
+    row = re.search(rf"<tr>\s*<td><a[^>]*>{fingerprint(ns(app))}</a></td>.*?</tr>", shown,
+                    re.S).group(0)
     assert re.search(r'<td class="num">2</td>', row), "two customers in that namespace"
     assert "sk_sandbox_…cdef" in row, "the redacted credential helps tell namespaces apart"
     assert API_KEY not in shown and OTHER_KEY not in shown
@@ -55,7 +58,7 @@ def test_it_shows_the_customers_of_the_selected_namespace_only(app, client):
         "tags": [{"name": "vip", "type": "customer"}]}).get_json()
     other = client.with_key(OTHER_KEY).post("/customers", {"email": "other@example.com"})
 
-    shown = page(app, f"?namespace={NS}")
+    shown = page(app, f"?namespace={ns(app)}")
 
     for value in (created["id"], "ada@example.com", "Ada", "Lovelace", created["createdTime"],
                   '<span class="tag">vip</span>'):
@@ -69,7 +72,7 @@ def test_stored_text_is_escaped_not_rendered(app, client):
                                          "lastName": '"><img src=x onerror=alert(1)>'})
     assert created.status_code == 201
 
-    shown = page(app, f"?namespace={NS}")
+    shown = page(app, f"?namespace={ns(app)}")
 
     assert SCRIPT not in shown and "<img" not in shown
     assert html.escape(SCRIPT) in shown
@@ -82,7 +85,7 @@ def test_the_journal_is_coloured_by_status_and_marks_faults(app, client):
     client.post("/customers", {}, headers={"X-Sandbox-Fault": "status=503"})
     client.post("/customers", {}, headers={"X-Sandbox-Fault": "network=reset"})
 
-    shown = page(app, f"?namespace={NS}")
+    shown = page(app, f"?namespace={ns(app)}")
     journal = shown[shown.index('id="requests"'):shown.index('id="faults"')]
 
     assert pill("201", "2xx") in journal
@@ -104,7 +107,7 @@ def test_it_lists_the_namespace_and_global_fault_rules(app):
                         json={"status": 500}).get_json()
     everyone = admin.post("/__admin/faults", json={"delay": 10, "global": True}).get_json()
 
-    selected = page(app, f"?namespace={NS}")
+    selected = page(app, f"?namespace={ns(app)}")
     unselected = page(app)
 
     rules = selected[selected.index('id="faults"'):]
@@ -115,7 +118,7 @@ def test_it_lists_the_namespace_and_global_fault_rules(app):
 
 
 def test_it_answers_without_the_trailing_slash_and_sends_a_strict_policy(app):
-    response = app.test_client().get(f"/__admin?namespace={NS}")
+    response = app.test_client().get(f"/__admin?namespace={ns(app)}")
 
     assert response.status_code == 200
     assert "script-src" not in response.headers["Content-Security-Policy"]
@@ -202,7 +205,8 @@ def test_a_browser_shows_the_dashboard(chromium, served, tmp_path):
     served.post("/customers", {}, headers={"X-Sandbox-Fault": "status=503"})
     requests.post(f"{served.url}/__admin/faults", headers={"REB-APIKEY": API_KEY}, timeout=10,
                   json={"match": {"path": "/customers"}, "status": 502, "times": 1})
-    url = f"{served.url}/__admin/?namespace={NS}"
+    listed = requests.get(f"{served.url}/__admin/", timeout=10).text
+    url = f"{served.url}/__admin/?namespace={re.search(r'namespace=(ns_[0-9a-f]+)', listed)[1]}"
 
     dom = headless(chromium, tmp_path / "profile-dom", "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]

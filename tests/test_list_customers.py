@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from conftest import API_KEY, OTHER_KEY
-from sandbox.auth import namespace_for
 from sandbox.services import listing
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -43,7 +42,7 @@ def create_daily(client, clock, emails: list[str]) -> list[dict[str, Any]]:
 def change_stored(app, customer_id: str, **changes: Any) -> None:
     """Set server-owned fields (counts, amounts) that no public endpoint writes yet."""
     store = app.extensions["sandbox"].store
-    namespace = namespace_for(API_KEY).id
+    namespace = app.extensions["sandbox"].namespace_for(API_KEY).id
     with store.transaction() as tx:
         document = tx.get(namespace, "customers", customer_id)
         document.update(changes)

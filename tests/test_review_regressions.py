@@ -23,7 +23,7 @@ def test_impossible_organization_ids_are_a_404_and_store_nothing(app, client, me
 
     assert response.status_code == 404
     assert response.get_json()["status"] == 404
-    assert app.extensions["sandbox"].store.namespaces() == {}
+    assert [ns for ns in app.extensions["sandbox"].store.namespaces() if ns.startswith("ns_")] == []
 
 
 @pytest.mark.parametrize("header", ["delay=5;afterCommit=true", "status=101", "status=204",

@@ -148,9 +148,8 @@ def test_instrument_is_billed_to_the_primary_address_without_a_token_address(cli
 
 
 def _customer_count(app) -> int:
-    from sandbox.auth import namespace_for
-
-    return app.extensions["sandbox"].store.count(namespace_for(API_KEY).id, "customers")
+    state = app.extensions["sandbox"]
+    return state.store.count(state.namespace_for(API_KEY).id, "customers")
 
 
 def test_a_used_token_is_refused_and_stores_nothing(client, app):

@@ -8,9 +8,6 @@ import pytest
 
 from conftest import API_KEY
 from payloads import SERVER_OWNED, full_customer
-from sandbox.auth import namespace_for
-
-NAMESPACE = namespace_for(API_KEY).id
 PROBLEM_KEYS = {"type", "title", "status", "detail", "invalidFields"}
 CONTACT_TEXT = ("firstName", "lastName", "organization", "address", "address2", "city",
                 "region", "country", "postalCode", "jobTitle")
@@ -23,7 +20,8 @@ TAX_NUMBER = {"type": "eu-vat", "value": "GB123456789"}
 
 
 def stored(app, kind: str = "customers") -> int:
-    return app.extensions["sandbox"].store.count(NAMESPACE, kind)
+    state = app.extensions["sandbox"]
+    return state.store.count(state.namespace_for(API_KEY).id, kind)
 
 
 def assert_validation_error(response, *fields: str) -> list[dict[str, str]]:

@@ -48,8 +48,9 @@ def _namespace(required: bool) -> str | None:
         if required:
             raise BadRequest("Name the namespace with the REB-APIKEY header of its API key.")
         return None
+    state = get_state()
     return authenticate({"REB-APIKEY": request.headers["REB-APIKEY"]},
-                        accepted_keys=get_state().config["api_keys"]).id
+                        accepted_keys=state.config["api_keys"], salt=state.namespace_salt).id
 
 
 def _body() -> dict[str, Any]:

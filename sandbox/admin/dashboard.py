@@ -1,7 +1,9 @@
 """``GET /__admin/``: one server-rendered page showing what the sandbox holds and was sent.
 
-Read-only, built from the same state the admin API reads. A namespace is picked by its id (the
-hash of a key), never by the key: a key in a URL would end up in logs and browser history. The
+Read-only, built from the same state the admin API reads. A namespace is picked by its id (a
+hash of the key salted per database, so the page gives nothing to test guessed keys against),
+never by the key: a key in a URL would end up in logs and browser history. Each is shown by its
+fingerprint, the first 12 hex digits of that id. The
 templates are autoescaped, so stored data shows as text whatever it contains, and the page is
 sent with a policy that allows no script at all.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from flask import Response, make_response, render_template, request
 
+from ..auth import fingerprint
 from ..errors import BadRequest
 from ..seeding import SEEDED_KIND
 from ..services.customers import CUSTOMERS
@@ -58,9 +61,11 @@ def dashboard() -> Response:
 def _namespaces(state: SandboxState) -> list[dict[str, Any]]:
     listed = []
     for namespace, counts in sorted(state.store.namespaces().items()):
+        if not NAMESPACE_ID.fullmatch(namespace):
+            continue  # the database's own settings, not a credential's data
         counts = {kind: count for kind, count in counts.items() if kind != SEEDED_KIND}
-        listed.append({"id": namespace, "counts": counts, "credential": _credential(state,
-                                                                                   namespace)})
+        listed.append({"id": namespace, "fingerprint": fingerprint(namespace), "counts": counts,
+                       "credential": _credential(state, namespace)})
     return listed
 
 

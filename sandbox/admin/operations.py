@@ -15,6 +15,7 @@ from ..errors import BadRequest, NotFound, ValidationFailed
 from ..faults import Action, Rule, normalise_path
 from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
                         read_fixture)
+from ..namespacesalt import clear_all_keeping_salt
 from ..schemas.admin import EARLIEST, LATEST
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..state import SandboxState
@@ -42,7 +43,7 @@ def reset(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
     """Back to a clean state: data, journal, rate counters and clock of one namespace (or all),
     then the start-up fixture set again. Idempotent."""
     if namespace is None:
-        removed = state.store.clear_all()
+        removed = clear_all_keeping_salt(state.store, state.namespace_salt)
         state.namespace_clocks.clear()
         state.clock.reset()
         state.seeded.clear()

@@ -56,6 +56,7 @@ def _before_view() -> None:
         request.headers,
         allow_publishable=request.endpoint in PUBLISHABLE_ENDPOINTS,
         accepted_keys=state.config["api_keys"],
+        salt=state.namespace_salt,
     )
     seed_namespace(state, g.namespace.id)
     g.allowance = None
