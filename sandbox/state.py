@@ -14,6 +14,7 @@ from .ids import Clock, IdGenerator
 from .namespacesalt import load_salt
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
+from .seeding import SeededNamespaces
 from .services.customers import Context
 from .store import Store
 
@@ -29,7 +30,7 @@ class SandboxState:
     clock: Clock = field(default_factory=Clock)
     namespace_clocks: dict[str, Clock] = field(default_factory=dict)
     #: Namespaces this process has already given the start-up fixture set (``--fixtures``).
-    seeded: set[str] = field(default_factory=set)
+    seeded: SeededNamespaces = field(default_factory=SeededNamespaces)
     started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from ..openapi import build_spec
 from ..schemas import load
 from ..schemas.admin import ClockSchema, JournalQuerySchema
 from ..schemas.fault import FaultRuleSchema
+from ..seeding import seed_namespace
 from ..state import get_state
 from . import dashboard, operations
 
@@ -49,8 +50,11 @@ def _namespace(required: bool) -> str | None:
             raise BadRequest("Name the namespace with the REB-APIKEY header of its API key.")
         return None
     state = get_state()
-    return authenticate({"REB-APIKEY": request.headers["REB-APIKEY"]},
-                        accepted_keys=state.config["api_keys"], salt=state.namespace_salt).id
+    namespace = authenticate({"REB-APIKEY": request.headers["REB-APIKEY"]},
+                             accepted_keys=state.config["api_keys"], salt=state.namespace_salt).id
+    if request.method != "GET":  # an admin change: the namespace is no longer only read
+        seed_namespace(state, namespace)
+    return namespace
 
 
 def _body() -> dict[str, Any]:

@@ -58,7 +58,8 @@ def _before_view() -> None:
         accepted_keys=state.config["api_keys"],
         salt=state.namespace_salt,
     )
-    seed_namespace(state, g.namespace.id)
+    seed_namespace(state, g.namespace.id,
+                   writing=request.method not in ("GET", "HEAD", "OPTIONS"))
     g.allowance = None
     inject_before(state, g.namespace.id)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
