@@ -13,15 +13,18 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates
 
 from .base import RequestSchema, StrictBoolean, Text
+from .bounded import BoundedList
 from .contact import ContactSchema
 
-__all__ = ("CustomerSchema", "LeadSourceSchema", "TagSchema", "TaxNumberSchema")
+__all__ = ("CustomerSchema", "LeadSourceSchema", "TagSchema", "TaxNumberSchema", "MAX_TAGS")
 
 #: RFC 5646 language tag: a 2-3 letter language, then subtags such as a region or script.
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 TAG_NAME = re.compile(r"^[@~\-.\w\s+]+$")
 TAG_TYPES = ("customer", "kyc-document", "aml-check")
 TAX_NUMBER_TYPES = ("eu-vat", "other")
+#: Tags one request may name: each is looked up, and a new one stored, while the store is locked.
+MAX_TAGS = 100
 
 
 class TaxNumberSchema(RequestSchema):
@@ -85,7 +88,7 @@ class CustomerSchema(RequestSchema):
         fields.Email(validate=validate.Length(max=255),
                      error_messages={"invalid": "Not a valid email address."}),
         allow_none=True)
-    tags = fields.List(fields.Nested(TagSchema), allow_none=True)
+    tags = BoundedList(fields.Nested(TagSchema), max_items=MAX_TAGS, allow_none=True)
     leadSource = fields.Nested(LeadSourceSchema, allow_none=True)
 
     @validates("tags")

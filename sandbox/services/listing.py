@@ -17,6 +17,7 @@ values, case-insensitively.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
@@ -27,11 +28,26 @@ from ..store import Store, copy_document
 from .customers import CUSTOMERS
 
 __all__ = ("ListQuery", "parse_list_query", "select_page", "select_fields", "list_customers",
-           "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "SORTABLE", "FILTERABLE")
+           "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "MAX_SORT_KEYS", "MAX_FILTER_CLAUSES",
+           "MAX_FILTER_VALUES", "MAX_Q_LENGTH", "MAX_FIELDS", "SORTABLE", "FILTERABLE")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 1000
+
+# The server is one process, so a list request must not be able to cost seconds. Each bound
+# below caps a factor the scan multiplies by the namespace size; real clients stay far below.
+#: Distinct fields a list can be sorted on at once (repeats of a field are dropped first).
+MAX_SORT_KEYS = 10
+#: ``;``-joined clauses in ``filter``: each is checked against every stored customer.
+MAX_FILTER_CLAUSES = 20
+#: Values in the whole ``filter``, all clauses together: each range is checked against every
+#: stored customer.
+MAX_FILTER_VALUES = 100
+#: Characters of ``q``: it is looked for in four fields of every stored customer.
+MAX_Q_LENGTH = 255
+#: Names in ``fields``.
+MAX_FIELDS = 100
 
 TEXT, INSTANT, NUMBER, BOOLEAN, TAGS = "text", "date-time", "number", "boolean", "tags"
 
@@ -167,8 +183,8 @@ def parse_list_query(*, limit: str | None = None, offset: str | None = None,
         offset=attempt(_parse_bounded, "offset", offset, 0, MAX_OFFSET),
         sort=attempt(_parse_sort, sort),
         filters=attempt(_parse_filter, filter),
-        q=_parse_q(q),
-        fields=_parse_fields(fields),
+        q=attempt(_parse_q, q),
+        fields=attempt(_parse_fields, fields),
     )
     if problems:
         raise ValidationFailed([{"field": p.field, "message": p.message} for p in problems])
@@ -177,6 +193,8 @@ def parse_list_query(*, limit: str | None = None, offset: str | None = None,
 
 def _parse_q(raw: str | None) -> str | None:
     needle = (raw or "").strip().casefold()
+    if len(needle) > MAX_Q_LENGTH:
+        raise _Problem("q", f"Must be at most {MAX_Q_LENGTH} characters long.")
     return needle or None
 
 
@@ -189,8 +207,12 @@ def _parse_bounded(name: str, raw: str | None, default: int, maximum: int) -> in
 
 
 def _parse_sort(raw: Iterable[str]) -> tuple[tuple[str, bool], ...]:
-    """``sort=-createdTime,email`` and ``sort=-createdTime&sort=email`` mean the same."""
-    keys = []
+    """``sort=-createdTime,email`` and ``sort=-createdTime&sort=email`` mean the same.
+
+    A field named again is dropped (its first mention already decides every tie it could break),
+    so ``sort=id,id,...`` costs one key, not one per repeat.
+    """
+    keys: dict[str, bool] = {}
     for part in (part.strip() for value in raw for part in value.split(",")):
         if not part:
             continue
@@ -199,23 +221,39 @@ def _parse_sort(raw: Iterable[str]) -> tuple[tuple[str, bool], ...]:
         if name not in SORTABLE:
             raise _Problem("sort", f"Cannot sort on '{name}'; sortable fields: "
                                    f"{', '.join(SORTABLE)}.")
-        keys.append((name, descending))
-    return tuple(keys)
+        keys.setdefault(name, descending)
+    if len(keys) > MAX_SORT_KEYS:
+        raise _Problem("sort", f"Sort on at most {MAX_SORT_KEYS} fields at once.")
+    return tuple(keys.items())
 
 
 def _parse_fields(raw: str | None) -> frozenset[str] | None:
     """A sparse fieldset. Unknown names are not an error: they are simply absent from the answer."""
     names = {name.strip() for name in (raw or "").split(",")} - {""}
+    if len(names) > MAX_FIELDS:
+        raise _Problem("fields", f"Name at most {MAX_FIELDS} fields.")
     return frozenset(names | {"id"}) if names else None
 
 
 def _parse_filter(raw: str | None) -> tuple[Predicate, ...]:
+    """One predicate per field named: clauses on the same field read its value once."""
     if raw is None:
         return ()
-    return tuple(_parse_clause(clause.strip()) for clause in raw.split(";") if clause.strip())
+    clauses = [clause.strip() for clause in raw.split(";") if clause.strip()]
+    if len(clauses) > MAX_FILTER_CLAUSES:
+        raise _Problem("filter", f"Join at most {MAX_FILTER_CLAUSES} clauses with ';'.")
+    if sum(clause.count(",") + 1 for clause in clauses) > MAX_FILTER_VALUES:
+        raise _Problem("filter", f"Give at most {MAX_FILTER_VALUES} values in all.")
+    checks_by_field: dict[str, list[Term]] = {}
+    for clause in clauses:
+        name, check = _parse_clause(clause)
+        checks_by_field.setdefault(name, []).append(check)
+    return tuple(_field_predicate(_reader(name, _PREPARE[FILTERABLE[name]]), checks)
+                 for name, checks in checks_by_field.items())
 
 
-def _parse_clause(clause: str) -> Predicate:
+def _parse_clause(clause: str) -> tuple[str, Term]:
+    """The field a clause names and the check its prepared value must pass."""
     name, colon, values_text = clause.partition(":")
     name = name.strip()
     if not colon:
@@ -229,7 +267,7 @@ def _parse_clause(clause: str) -> Predicate:
     included, excluded = _split_values(name, values_text)
     include = _term(kind, name, included) if included else None
     exclude = _term(kind, name, excluded) if excluded else None
-    return _clause_predicate(_reader(name, _PREPARE[kind]), include, exclude)
+    return name, _clause_check(include, exclude)
 
 
 def _split_values(name: str, text: str) -> tuple[list[str], list[str]]:
@@ -250,16 +288,25 @@ def _split_values(name: str, text: str) -> tuple[list[str], list[str]]:
     return included, excluded
 
 
-def _clause_predicate(read: Callable[[dict[str, Any]], Any], include: Term | None,
-                      exclude: Term | None) -> Predicate:
+def _clause_check(include: Term | None, exclude: Term | None) -> Term:
     if exclude is None:
-        return lambda document: include(read(document))
+        return include
     if include is None:
-        return lambda document: not exclude(read(document))
+        return lambda value: not exclude(value)
+    return lambda value: include(value) and not exclude(value)
+
+
+def _field_predicate(read: Callable[[dict[str, Any]], Any], checks: list[Term]) -> Predicate:
+    if len(checks) == 1:
+        check = checks[0]
+        return lambda document: check(read(document))
 
     def accept(document: dict[str, Any]) -> bool:
         value = read(document)
-        return include(value) and not exclude(value)
+        for check in checks:
+            if not check(value):
+                return False
+        return True
     return accept
 
 
@@ -279,8 +326,7 @@ def _term(kind: str, name: str, values: list[str]) -> Term:
     intervals = [_interval(name, value, parse) for value in values]
     if len(intervals) == 1:
         return _within(*intervals[0])
-    checks = [_within(low, high) for low, high in intervals]
-    return lambda stored: any(check(stored) for check in checks)
+    return _within_any(intervals)
 
 
 def _within(low: Any, high: Any) -> Term:
@@ -290,6 +336,36 @@ def _within(low: Any, high: Any) -> Term:
     if low is None:
         return lambda stored: stored is not None and stored <= high
     return lambda stored: stored is not None and low <= stored <= high
+
+
+def _within_any(intervals: list[tuple[Any, Any]]) -> Term:
+    """Whether a value lies in any of several intervals, at a cost that barely grows with them.
+
+    Open-ended intervals fold into one floor and one ceiling; closed ones are merged and
+    searched by bisection, so a hundred ranges cost a few comparisons per stored value.
+    """
+    ceilings = [high for low, high in intervals if low is None]
+    floors = [low for low, high in intervals if high is None]
+    ceiling = max(ceilings) if ceilings else None
+    floor = min(floors) if floors else None
+    merged: list[list[Any]] = []
+    for low, high in sorted((low, high) for low, high in intervals
+                            if low is not None and high is not None and low <= high):
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    lows = [low for low, _ in merged]
+    highs = [high for _, high in merged]
+
+    def check(stored: Any) -> bool:
+        if stored is None:
+            return False
+        if (ceiling is not None and stored <= ceiling) or (floor is not None and stored >= floor):
+            return True
+        index = bisect_right(lows, stored) - 1
+        return index >= 0 and stored <= highs[index]
+    return check
 
 
 def _interval(name: str, value: str,
@@ -428,6 +504,32 @@ def _sort(documents: list[dict[str, Any]], name: str, descending: bool) -> list[
     return ordered + missing if descending else missing + ordered
 
 
+def _ranks(documents: list[dict[str, Any]], name: str, descending: bool) -> list[int]:
+    """Each document's place in one field's order, as an int that sorts ascending.
+
+    Missing values go first ascending (last descending), as with ``_sort``. Only the distinct
+    values are sorted, so turning a field into ranks costs one read per document.
+    """
+    values = list(map(_reader(name, _PREPARE[SORTABLE[name]]), documents))
+    distinct = sorted({value for value in values if value is not None})
+    place = {value: index for index, value in enumerate(distinct)}
+    if descending:
+        return [1 if value is None else -place[value] for value in values]
+    return [-1 if value is None else place[value] for value in values]
+
+
+def _sort_by_ranks(documents: list[dict[str, Any]],
+                   keys: tuple[tuple[str, bool], ...]) -> list[dict[str, Any]]:
+    """One stable sort on every key at once; full ties keep insertion order.
+
+    Each key becomes a column of int ranks (descending ones negated), so mixed directions need
+    no per-key pass over the whole list and no comparison wrappers.
+    """
+    columns = [_ranks(documents, name, descending) for name, descending in keys]
+    order = sorted(range(len(documents)), key=list(zip(*columns)).__getitem__)
+    return [documents[index] for index in order]
+
+
 def select_page(documents: Sequence[dict[str, Any]],
                 query: ListQuery) -> tuple[list[dict[str, Any]], int]:
     """The page ``query`` asks for, as copies, and how many documents matched in all.
@@ -445,10 +547,10 @@ def select_page(documents: Sequence[dict[str, Any]],
     else:
         accept = query.predicate()
         matches = list(documents if accept is None else filter(accept, documents))
-        # Stable sorts from the last key to the first give a multi-key sort in which full ties
-        # keep insertion order (``reverse=True`` keeps equal items in their original order too).
-        for name, descending in reversed(query.sort):
-            matches = _sort(matches, name, descending)
+        if len(query.sort) == 1:
+            matches = _sort(matches, *query.sort[0])
+        elif query.sort:
+            matches = _sort_by_ranks(matches, query.sort)
         page = islice(matches, query.offset, end)
         total = len(matches)
     return [copy_document(document) for document in page], total
