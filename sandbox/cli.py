@@ -125,7 +125,8 @@ def _serve(overrides: dict[str, object]) -> int:
 
 def _fixtures_command(action: str, folder_setting: str | None) -> int:
     from .errors import SandboxError
-    from .fixtures import KINDS, check_fixture_set, fixture_names, fixtures_dir, read_fixture
+    from .fixtures import (check_fixture_set, fixture_counts, fixture_names, fixtures_dir,
+                           read_fixture)
 
     folder = fixtures_dir(folder_setting or os.environ.get("SANDBOX_FIXTURES_DIR"))
     names = fixture_names(folder)
@@ -136,8 +137,7 @@ def _fixtures_command(action: str, folder_setting: str | None) -> int:
     for name in names:
         try:
             data = read_fixture(folder, name)
-            counts = check_fixture_set(data) if action == "check" else {
-                kind: len(data.get(kind) or []) for kind in KINDS}
+            counts = check_fixture_set(data) if action == "check" else fixture_counts(data)
         except SandboxError as error:
             failed += 1
             problems = error.extra.get("invalidFields") or [{"field": "", "message": error.detail}]

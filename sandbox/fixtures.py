@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from marshmallow import fields, validate
 
-from .errors import BadRequest, NotFound, ValidationFailed
+from .errors import BadRequest, NotFound, SandboxError, ValidationFailed
 from .ids import Clock, IdGenerator, format_time
 from .schemas import CustomerSchema, TokenSchema, load
 from .schemas.base import RequestSchema, Text
@@ -28,7 +28,8 @@ from .services.tokens import create_token
 from .store import Store
 
 __all__ = ("FIXTURE_NAME", "fixture_names", "read_fixture", "load_fixture_set",
-           "check_fixture_set", "export_namespace", "describe_fixtures")
+           "check_fixture_set", "fixture_counts", "problem_summary", "export_namespace",
+           "describe_fixtures")
 
 FIXTURE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 KINDS = ("websites", "tags", "tokens", "customers")
@@ -70,7 +71,7 @@ def read_fixture(folder: Path, name: str) -> dict[str, Any]:
         raise NotFound(f"No fixture set named {name!r}; see GET /__admin/fixtures.")
     try:
         data = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise BadRequest(f"Fixture set {name!r} cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise BadRequest(f"Fixture set {name!r} must be a JSON object.")
@@ -78,16 +79,49 @@ def read_fixture(folder: Path, name: str) -> dict[str, Any]:
 
 
 def describe_fixtures(folder: Path) -> list[dict[str, Any]]:
+    """Every set with its description and counts; a set that cannot load says why instead.
+
+    Only the shape is checked here (a JSON object of known sections, each a list of objects):
+    listing stays cheap, and ``check_fixture_set`` finds the bad records.
+    """
     described = []
     for name in fixture_names(folder):
         try:
             data = read_fixture(folder, name)
-        except BadRequest as exc:
-            described.append({"name": name, "error": exc.detail})
+            counts = fixture_counts(data)
+        except SandboxError as error:
+            described.append({"name": name, "error": problem_summary(error)})
             continue
-        described.append({"name": name, "description": data.get("description", ""),
-                          "counts": {kind: len(data.get(kind) or []) for kind in KINDS}})
+        described.append({"name": name, "description": data.get("description") or "",
+                          "counts": counts})
     return described
+
+
+def fixture_counts(data: dict[str, Any]) -> dict[str, int]:
+    """How many records each section holds, once the set's shape is known to be loadable.
+
+    :raises ValidationFailed: for an unknown section, a section that is not a list of objects,
+        or a description that is not text.
+    """
+    _check_sections(data)
+    return {kind: sum(1 for _ in _records(data, kind)) for kind in KINDS}
+
+
+def problem_summary(error: SandboxError) -> str:
+    """One line naming every problem: ``customers.2.email: Not a valid email address.``"""
+    problems = error.extra.get("invalidFields")
+    if not problems:
+        return error.detail
+    return "; ".join(f"{problem['field']}: {problem['message']}" for problem in problems)
+
+
+def _check_sections(data: dict[str, Any]) -> None:
+    unknown = sorted(set(data) - set(KINDS) - {"description"})
+    if unknown:
+        raise ValidationFailed([{"field": key, "message": "Unknown fixture section."}
+                                for key in unknown])
+    if not isinstance(data.get("description", ""), (str, type(None))):
+        raise ValidationFailed([{"field": "description", "message": "Must be text."}])
 
 
 def _records(data: dict[str, Any], kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -120,21 +154,21 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
 
     :raises ValidationFailed: naming the record (``customers.2.primaryAddress.country``).
     """
-    unknown = sorted(set(data) - set(KINDS) - {"description"})
-    if unknown:
-        raise ValidationFailed([{"field": key, "message": "Unknown fixture section."}
-                                for key in unknown])
+    _check_sections(data)
     counts = dict.fromkeys(KINDS, 0)
     with ctx.store.transaction() as tx:
         for kind, step in (("websites", _load_website), ("tags", _load_tag),
                            ("tokens", _load_token), ("customers", _load_customer)):
+            loaded = []
             for index, record in _records(data, kind):
                 where = f"{kind}.{index}"
                 try:
-                    step(tx, ctx, record, strict)
+                    loaded.append(step(tx, ctx, record, strict))
                 except ValidationFailed as error:
                     raise _prefixed(error, where) from None
                 counts[kind] += 1
+            if kind == "tags" and loaded:  # in one call: it indexes the namespace's tags once
+                resolve(tx, ctx, loaded, _now(ctx))
     return counts
 
 
@@ -142,11 +176,12 @@ def _load_website(tx, ctx: Context, record: dict[str, Any], strict: bool) -> Non
     tx.put(ctx.namespace, WEBSITES, load(website_schema, record, strict=strict))
 
 
-def _load_tag(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+def _load_tag(tx, ctx: Context, record: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """The validated tag; the section's tags are stored together once all are valid."""
     tag = load(tag_schema, record, strict=strict)
     if tag["type"] != "customer":
         raise ValidationFailed([{"field": "type", "message": "Fixture tags are customer tags."}])
-    resolve(tx, ctx, [tag], _now(ctx))
+    return tag
 
 
 def _load_token(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:

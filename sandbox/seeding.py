@@ -16,7 +16,9 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from .config import ConfigError
-from .fixtures import fixture_names, fixtures_dir, load_fixture_set, read_fixture
+from .errors import SandboxError
+from .fixtures import (check_fixture_set, fixture_names, fixtures_dir, load_fixture_set,
+                       problem_summary, read_fixture)
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -120,9 +122,10 @@ def _clear_least_used(state: SandboxState) -> None:
 
 
 def check_start_up_fixtures(config: dict) -> None:
-    """Refuse to start with a ``--fixtures`` name no set has, rather than fail every request.
+    """Refuse to start with a ``--fixtures`` set that is missing or would not load, rather than
+    fail every request: the whole set is loaded once into a throwaway store, as seeding loads it.
 
-    :raises ConfigError: naming the sets there are.
+    :raises ConfigError: naming the sets there are, or every problem of the set.
     """
     name = config["fixtures"]
     if name is None:
@@ -131,3 +134,8 @@ def check_start_up_fixtures(config: dict) -> None:
     if name not in fixture_names(folder):
         raise ConfigError(f"fixtures: no set named {name!r} in {folder} "
                           f"(there are: {', '.join(fixture_names(folder)) or 'none'})")
+    try:
+        check_fixture_set(read_fixture(folder, name))
+    except SandboxError as error:
+        raise ConfigError(f"fixtures: set {name!r} in {folder} cannot be loaded: "
+                          f"{problem_summary(error)}") from None

@@ -254,7 +254,7 @@ def test_journal_lines_are_json_transactions(tmp_path):
     lines = (tmp_path / "db.json.journal").read_text().splitlines()
     store.close()
 
-    assert json.loads(lines[0]) == {"base": 0}
+    assert json.loads(lines[0]) == {"base": 0, "seq": 0}
     assert [change[0] for change in json.loads(lines[1])] == ["put", "put"]
 
 
@@ -262,7 +262,7 @@ def test_failed_snapshots_keep_every_record_until_one_succeeds(tmp_path):
     path = tmp_path / "db.json"
     blocker = tmp_path / "db.json.tmp"
     blocker.mkdir()  # every snapshot write fails while this is a folder
-    store = Store(path, compact_bytes=1000)
+    store = Store(path, compact_bytes=1000, retry_seconds=0)
     for number in range(150):
         insert(store, f"c{number}")
         if store._compactor is not None:

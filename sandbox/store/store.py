@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, ValuesView
@@ -74,15 +75,23 @@ class Store:
     :param path: the TinyDB snapshot file, or ``None`` to keep everything in memory.
     :param fsync: fsync the journal after every transaction (survives power loss, slower).
     :param compact_bytes: fold the journal into the snapshot once it is this large.
+    :param retry_seconds: wait this long after a failed compaction before the next try, doubling
+        with each failure up to ``MAX_RETRY_SECONDS``, so a full disk is not refilled in a loop.
     :raises StorageError: when the files cannot be opened or another process holds them.
     """
 
+    #: The longest wait between two compaction attempts while they keep failing.
+    MAX_RETRY_SECONDS = 60.0
+
     def __init__(self, path: str | Path | None = None, *, fsync: bool = False,
-                 compact_bytes: int = 64 * 1024 * 1024):
+                 compact_bytes: int = 64 * 1024 * 1024, retry_seconds: float = 1.0):
         self._lock = threading.RLock()
         self._journal = Journal(Path(path), fsync=fsync) if path is not None else None
         self._compact_bytes = compact_bytes
         self._compactor: threading.Thread | None = None
+        self._retry_seconds = retry_seconds
+        self._retry_delay = retry_seconds
+        self._retry_at = 0.0
         self.replayed = 0
         data: Tables = {}
         if self._journal:
@@ -118,7 +127,8 @@ class Store:
                 raise
             finally:
                 self._pending, self._undo = None, []
-            if self._journal and self._journal.size > self._compact_bytes:
+            if (self._journal and self._journal.size > self._compact_bytes
+                    and time.monotonic() >= self._retry_at):
                 self._start_compaction()
 
     def _append(self, changes: list[Change]) -> None:
@@ -272,9 +282,15 @@ class Store:
     # -- durability ---------------------------------------------------------------------------
 
     def _start_compaction(self) -> None:
+        """Start folding the journal into the snapshot in the background; the write that asked
+        for it is already durable, so a failure here is logged and retried later."""
         if self._compactor is not None and self._compactor.is_alive():
             return
-        generation, frozen = self._freeze()
+        try:
+            generation, frozen = self._freeze()
+        except OSError as exc:
+            self._compaction_failed(exc)
+            return
         self._compactor = threading.Thread(target=self._write_snapshot, args=(generation, frozen),
                                            name="sandbox-compaction", daemon=True)
         self._compactor.start()
@@ -285,27 +301,49 @@ class Store:
             generation = self._journal.rotate()
             return generation, {name: dict(table) for name, table in self._storage.memory.items()}
 
-    def _write_snapshot(self, generation: int, frozen: Tables) -> None:
+    def _write_snapshot(self, generation: int, frozen: Tables) -> bool:
         try:
             self._journal.write_snapshot(frozen, generation)
-            log.info("compacted the journal into snapshot generation %d", generation)
         except OSError as exc:  # the journal still holds everything; try again later
-            log.error("compaction failed, journal kept: %s", exc)
+            self._compaction_failed(exc)
+            return False
+        log.info("compacted the journal into snapshot generation %d", generation)
+        self._retry_delay, self._retry_at = self._retry_seconds, 0.0
+        return True
 
-    def compact(self) -> None:
-        """Fold the journal into the snapshot now and wait for it."""
+    def _compaction_failed(self, error: OSError) -> None:
+        log.error("compaction failed, journal kept, next try in %.0f s: %s",
+                  self._retry_delay, error.strerror or error)
+        self._retry_at = time.monotonic() + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, self.MAX_RETRY_SECONDS)
+
+    def compact(self) -> bool:
+        """Fold the journal into the snapshot now and wait for it; False when that failed (it
+        is logged, and the journal still holds every write)."""
         if not self._journal:
-            return
+            return True
         if self._compactor is not None:
             self._compactor.join()
-        self._write_snapshot(*self._freeze())
+        try:
+            frozen = self._freeze()
+        except OSError as exc:
+            self._compaction_failed(exc)
+            return False
+        return self._write_snapshot(*frozen)
 
     def close(self) -> None:
-        """Fold the journal into the snapshot, so the file alone holds everything; release it."""
+        """Fold the journal into the snapshot, so the file alone holds everything; release it.
+
+        Nothing is rewritten when nothing changed since the last snapshot, and a compaction that
+        fails leaves every write in the journal for the next start.
+        """
         if not self._journal:
             return
         try:
-            self.compact()
+            if self._compactor is not None:
+                self._compactor.join()
+            if self._journal.has_records:
+                self.compact()
         finally:
             with self._lock:
                 self._journal.close()
