@@ -167,11 +167,16 @@ def _export_command(args: argparse.Namespace) -> int:
 
 
 def _export_from_db(args: argparse.Namespace) -> dict:
+    from pathlib import Path
+
     from .auth import namespace_for
     from .fixtures import export_namespace
     from .namespacesalt import load_salt
     from .store import Store
 
+    database = Path(args.db)
+    if not any(path.is_file() for path in (database, Path(f"{args.db}.journal"))):
+        raise RuntimeError(f"no database at {args.db!r} (export reads an existing one)")
     store = Store(args.db)
     try:
         salt = load_salt(store, create=False)
