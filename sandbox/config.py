@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_faults", True, _parse_bool,
             "Honour X-Sandbox-Fault headers and magic fault email addresses."),
     Setting("max_fault_seconds", 60.0, float, "Longest injected delay or hang, in seconds."),
+    Setting("max_snapshots", 20, int,
+            "Saved snapshots one namespace may hold at once (each is a full copy on disk)."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
 )
 
@@ -167,6 +169,8 @@ def _check(config: dict[str, Any]) -> None:
     for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
+    if config["max_snapshots"] < 1:
+        raise ConfigError(f"max_snapshots must be at least 1, got {config['max_snapshots']}")
     if config["rate_limit"] < 0:
         raise ConfigError(f"rate_limit must be 0 (off) or more, got {config['rate_limit']}")
 

@@ -86,7 +86,15 @@ def _checked(name: str) -> str:
 
 
 def save_snapshot(state: SandboxState, namespace: str, name: str) -> dict[str, Any]:
-    saved = state.store.save_snapshot(namespace, _checked(name))
+    """Save (or replace) a snapshot; a new name beyond ``--max-snapshots`` is refused, since
+    every snapshot is a full copy of the namespace in memory and in the database file."""
+    existing = state.store.snapshots(namespace)
+    limit = state.config["max_snapshots"]
+    if _checked(name) not in existing and len(existing) >= limit:
+        raise ValidationFailed([{"field": "name", "message": (
+            f"This namespace already holds {len(existing)} snapshots, the most it may hold "
+            f"(--max-snapshots {limit}); delete one or save over an existing name.")}])
+    saved = state.store.save_snapshot(namespace, name)
     saved.pop(SEEDED_KIND, None)
     return {"name": name, "saved": saved}
 
