@@ -19,6 +19,7 @@ from marshmallow import Schema, fields
 
 from .schemas import CustomerSchema, TokenSchema
 from .schemas.base import BMP_TEXT, Text
+from .schemas.bounded import BoundedList
 from .schemas.fault import DelayField, DelayRangeSchema
 from .schemas.responses import (CustomerResponseSchema, LeadSourceResponseSchema, ProblemSchema,
                                 TokenResponseSchema)
@@ -59,6 +60,8 @@ def _custom_fields(self, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
         elif field.pattern is not None:
             limits["pattern"] = field.pattern.pattern
         return limits
+    if isinstance(field, BoundedList):
+        return {"maxItems": field.max_items}
     if isinstance(field, DelayField):
         return {"description": "Milliseconds, or a range drawn from the rule's seed.",
                 "oneOf": [{"type": "integer", "minimum": 0, "maximum": 3_600_000},
@@ -110,14 +113,14 @@ QUERY = {
     "limit": ("Page size.", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}),
     "offset": ("Customers to skip.", {"type": "integer", "minimum": 0, "maximum": 1000,
                                       "default": 0}),
-    "sort": ("Comma-separated fields, '-' for descending, such as -createdTime,email.",
-             {"type": "string"}),
+    "sort": ("Comma-separated fields, '-' for descending, such as -createdTime,email; at most "
+             "10 distinct fields (a repeated field is dropped).", {"type": "string"}),
     "filter": ("field:value clauses joined by ';'; ',' between values, '!' to negate, a..b "
-               "ranges.", {"type": "string"}),
+               "ranges; at most 20 clauses and 100 values in all.", {"type": "string"}),
     "q": ("Case-insensitive partial match on names, email and organization.",
-          {"type": "string"}),
-    "fields": ("Sparse fieldset: comma-separated top-level members (id is always kept).",
-               {"type": "string"}),
+          {"type": "string", "maxLength": 255}),
+    "fields": ("Sparse fieldset: comma-separated top-level members (id is always kept); at "
+               "most 100 names.", {"type": "string"}),
     "targetCustomerId": ("The customer that receives the merged one's instruments and tags.",
                          {"type": "string"}),
 }

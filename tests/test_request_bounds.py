@@ -184,3 +184,10 @@ def test_a_name_repeated_in_one_request_makes_one_tag(client):
                                                    {"name": "vip", "type": "customer"}]})
     assert response.status_code == 201
     assert [tag["name"] for tag in response.get_json()["tags"]] == ["VIP"]
+
+
+def test_the_openapi_document_states_the_tag_bound():
+    from sandbox.openapi import build_spec
+
+    tags = build_spec()["components"]["schemas"]["Customer"]["properties"]["tags"]
+    assert tags["maxItems"] == MAX_TAGS
