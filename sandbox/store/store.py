@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, ValuesView
 
-from .journal import Journal, WriteFailed
+from .journal import Journal, StorageError, WriteFailed
 from .tables import Change, JournaledTable, Tables, open_tinydb
 
 __all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
@@ -288,7 +288,7 @@ class Store:
             return
         try:
             generation, frozen = self._freeze()
-        except OSError as exc:
+        except (OSError, StorageError) as exc:
             self._compaction_failed(exc)
             return
         self._compactor = threading.Thread(target=self._write_snapshot, args=(generation, frozen),
@@ -311,9 +311,9 @@ class Store:
         self._retry_delay, self._retry_at = self._retry_seconds, 0.0
         return True
 
-    def _compaction_failed(self, error: OSError) -> None:
+    def _compaction_failed(self, error: Exception) -> None:
         log.error("compaction failed, journal kept, next try in %.0f s: %s",
-                  self._retry_delay, error.strerror or error)
+                  self._retry_delay, getattr(error, "strerror", None) or error)
         self._retry_at = time.monotonic() + self._retry_delay
         self._retry_delay = min(self._retry_delay * 2, self.MAX_RETRY_SECONDS)
 
@@ -326,7 +326,7 @@ class Store:
             self._compactor.join()
         try:
             frozen = self._freeze()
-        except OSError as exc:
+        except (OSError, StorageError) as exc:
             self._compaction_failed(exc)
             return False
         return self._write_snapshot(*frozen)
