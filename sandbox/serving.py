@@ -60,6 +60,20 @@ class _HeadRejected(ValueError):
         self.status, self.title, self.detail = status, title, detail
 
 
+class _HeadLines:
+    """Passes a request's header lines through, noting whether the head ended with its blank
+    line (a client that closes part-way must not have a partial request run)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.complete = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._stream.readline(limit)
+        self.complete = line in (b"\r\n", b"\n")
+        return line
+
+
 class _BufferedBody(io.BytesIO):
     """A request body the server has already read in full: nothing is left to skip."""
 
@@ -181,12 +195,25 @@ class SandboxHandler(WSGIHandler):
         self._start_deadline(self.server.head_timeout, "line and headers")
         return super().read_requestline()
 
+    def MessageClass(self, stream: Any, *args: Any) -> Any:  # noqa: N802 (gevent's name)
+        """Parse the header lines; refuse too many or too long ones, and a cut-off head."""
+        lines = _HeadLines(stream)
+        try:
+            headers = super().MessageClass(lines, *args)
+        except http.client.HTTPException as exc:  # more than 100 header lines
+            raise _HeadRejected(431, "Request Header Fields Too Large",
+                                f"The request has too many header lines ({exc}).") from None
+        if headers.status:  # gevent's mark for a header line over 64 KiB
+            raise _HeadRejected(431, "Request Header Fields Too Large",
+                                "A request header line is longer than 64 KiB.")
+        if not lines.complete:
+            raise _HeadRejected(400, "Bad Request",
+                                "The request head ended before its closing blank line.")
+        return headers
+
     def read_request(self, raw_requestline: str) -> bool:
         try:
             parsed = super().read_request(raw_requestline)
-        except http.client.HTTPException as exc:  # too many or too long header lines
-            raise _HeadRejected(431, "Request Header Fields Too Large",
-                                f"The request headers are too many or too long ({exc}).") from None
         finally:
             self._cancel_deadline()
         lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}

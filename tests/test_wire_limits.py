@@ -133,3 +133,20 @@ def test_unusable_overrides_are_refused(overrides):
 
 def test_zero_max_fault_seconds_is_allowed():
     assert load_config({"max_fault_seconds": 0}, environ={})["max_fault_seconds"] == 0
+
+
+def test_a_header_line_over_64_kib_is_a_431_problem(sandbox):
+    status, problem = _exchange(sandbox.port, _post(b"X-Long: " + b"y" * 70_000 + b"\r\n"))
+
+    assert status == 431 and problem["status"] == 431
+
+
+def test_a_head_cut_off_by_the_client_is_not_run(sandbox):
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=10) as sock:
+        sock.sendall(b"GET /customers HTTP/1.1\r\nHost: x\r\nREB-APIKEY: " + API_KEY.encode()
+                     + b"\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        answer = sock.recv(65536)
+
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"closing blank line" in answer
