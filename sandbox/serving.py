@@ -108,8 +108,7 @@ class SandboxHandler(WSGIHandler):
 
     def handle(self) -> None:
         table: ConnectionTable = self.server.connections
-        address = str(self.client_address[0] if isinstance(self.client_address, tuple)
-                      else self.client_address)
+        address = self._client_host
         self._greenlet = gevent.getcurrent()
         table.add(self, address)
         try:
@@ -128,6 +127,11 @@ class SandboxHandler(WSGIHandler):
         finally:
             self._cancel_deadline()
             table.remove(self)
+
+    @property
+    def _client_host(self) -> str:
+        address = self.client_address
+        return str(address[0] if isinstance(address, tuple) else address)
 
     def _make_room(self, table: ConnectionTable, address: str) -> bool:
         """Close this address's longest-waiting idle connection; refuse this one if all its
@@ -233,9 +237,9 @@ class SandboxHandler(WSGIHandler):
             status, title, detail = ex.status, ex.title, ex.detail
         else:
             status, title, detail = 400, "Bad Request", "The request is not valid HTTP/1.1."
-        log.info("refused a request from %s: %s %s (%s)", self.client_address[0]
-                 if isinstance(self.client_address, tuple) else self.client_address,
-                 status, title, str(ex)[:200].encode("unicode_escape").decode("ascii"))
+        # Escaped, so that CR/LF sent by the client cannot forge log lines.
+        log.info("refused a request from %s: %s %s (%s)", self._client_host, status, title,
+                 str(ex)[:200].encode("unicode_escape").decode("ascii"))
         path = getattr(self, "path", "") or ""
         return (str(status), _problem_bytes(status, title, detail, path.split("?")[0][:200]))
 
@@ -275,7 +279,8 @@ class SandboxHandler(WSGIHandler):
                 return self._refuse(408, "Request Timeout", str(exc))
             except (ValueError, OSError):
                 return self._refuse(400, "Bad Request",
-                                    "The request body is not valid chunked encoding or ended early.")
+                                    "The request body is not valid chunked encoding, or ended "
+                                    "early.")
             finally:
                 self._cancel_deadline()
             if not chunked and len(data) < length:

@@ -4,6 +4,7 @@ clear start-up message, never a silently wrong result or a traceback."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -150,3 +151,19 @@ def test_a_head_cut_off_by_the_client_is_not_run(sandbox):
 
     assert answer.startswith(b"HTTP/1.1 400")
     assert b"closing blank line" in answer
+
+
+def test_chunked_requests_on_one_keep_alive_connection_are_all_answered(sandbox):
+    """The server reads chunked bodies itself: what follows each one is read as the next request."""
+    body = b'{"email": "kept@example.com"}'
+    request = (b"POST /customers HTTP/1.1\r\nHost: x\r\nREB-APIKEY: " + API_KEY.encode() +
+               b"\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n"
+               % (len(body), body))
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=10) as sock:
+        sock.sendall(request + request + b"GET /customers HTTP/1.1\r\nHost: x\r\nREB-APIKEY: " +
+                     API_KEY.encode() + b"\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"201", b"201", b"200"]
