@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from sandbox.schemas.customer import MAX_TAGS
-from sandbox.services import listing
+from sandbox.resources import CUSTOMERS
+from sandbox.schemas import list_query as listing
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -60,12 +61,12 @@ def test_a_repeated_field_keeps_its_first_direction(client, daily_customers):
 
 
 def test_more_sort_fields_than_the_cap_is_a_422_on_sort(client, daily_customers):
-    fields = list(listing.SORTABLE)[:listing.MAX_SORT_KEYS + 1]
+    fields = list(CUSTOMERS.sortable)[:listing.MAX_SORT_KEYS + 1]
     assert invalid_fields(client.get(f"/customers?sort={','.join(fields)}")) == ["sort"]
 
 
 def test_sort_at_the_cap_is_answered(client, daily_customers):
-    fields = list(listing.SORTABLE)[:listing.MAX_SORT_KEYS]
+    fields = list(CUSTOMERS.sortable)[:listing.MAX_SORT_KEYS]
     assert len(ids(client.get(f"/customers?sort={','.join(fields)}"))) == len(daily_customers)
 
 

@@ -1,0 +1,97 @@
+"""What each listable resource declares, once: the fields a list sorts, filters, searches and expands.
+
+The list machinery (``schemas.list_query`` parses, ``services.filters`` compiles filters,
+``services.paging`` picks the page) reads only these declarations, so a new resource is listed
+by declaring its fields here, in a few lines. Pure data: no Flask, no marshmallow, no store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+__all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS")
+
+#: How a field's stored value is read and compared: text compares whole values case-insensitively,
+#: date-times and numbers also take ranges, tags match any tag's name.
+TEXT, INSTANT, NUMBER, BOOLEAN, TAGS = "text", "date-time", "number", "boolean", "tags"
+
+
+@dataclass(frozen=True, eq=False)
+class ListedResource:
+    """One resource as its list sees it. Compared by identity: each is declared once."""
+
+    #: The store table its documents live in.
+    table: str
+    #: One document, in messages ("a customer embeds ...").
+    singular: str
+    #: Many documents, in the API description ("Customers to skip.").
+    plural: str
+    #: Fields ``sort`` accepts, with their kind, in the order messages list them.
+    sortable: Mapping[str, str]
+    #: Fields ``filter`` accepts, with their kind, in the order messages list them.
+    filterable: Mapping[str, str]
+    #: Fields ``q`` looks into for a case-insensitive substring.
+    searched: tuple[str, ...] = ()
+    #: What ``searched`` covers, in words, for the API description.
+    searched_description: str = ""
+    #: Related objects ``expand`` may embed.
+    expandable: tuple[str, ...] = ()
+    #: A ``sort`` value shown in the API description.
+    sort_example: str = "-createdTime"
+
+
+CUSTOMERS = ListedResource(
+    table="customers",
+    singular="customer",
+    plural="Customers",
+    sortable={
+        "id": TEXT,
+        "email": TEXT,
+        "firstName": TEXT,
+        "lastName": TEXT,
+        "websiteId": TEXT,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+        "paymentCount": NUMBER,
+        "lastPaymentTime": INSTANT,
+        "invoiceCount": NUMBER,
+        "averageValue.amount": NUMBER,
+        "averageValue.currency": TEXT,
+        "lifetimeRevenue.amount": NUMBER,
+        "lifetimeRevenue.currency": TEXT,
+    },
+    filterable={
+        "id": TEXT,
+        "email": TEXT,
+        "firstName": TEXT,
+        "lastName": TEXT,
+        "websiteId": TEXT,
+        "organizationId": TEXT,
+        "locale": TEXT,
+        "personId": TEXT,
+        "primaryAddress.firstName": TEXT,
+        "primaryAddress.lastName": TEXT,
+        "primaryAddress.organization": TEXT,
+        "primaryAddress.city": TEXT,
+        "primaryAddress.region": TEXT,
+        "primaryAddress.country": TEXT,
+        "primaryAddress.postalCode": TEXT,
+        "averageValue.currency": TEXT,
+        "lifetimeRevenue.currency": TEXT,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+        "lastPaymentTime": INSTANT,
+        "paymentCount": NUMBER,
+        "invoiceCount": NUMBER,
+        "averageValue.amount": NUMBER,
+        "lifetimeRevenue.amount": NUMBER,
+        "isEddRequired": BOOLEAN,
+        "hasFulfilledKyc": BOOLEAN,
+        "tags": TAGS,
+    },
+    searched=("firstName", "lastName", "email", "primaryAddress.organization"),
+    searched_description="names, email and organization",
+    expandable=("defaultPaymentInstrument", "website", "leadSource"),
+    sort_example="-createdTime,email",
+)
