@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from . import admin, api, errors, requestlog, seeding, state
+from . import admin, api, errors, openapi, requestlog, seeding, state
 from .config import load_config
 
 __all__ = ("build_app",)
@@ -29,5 +29,5 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     state.init_app(app, state.SandboxState.from_config(config))
     requestlog.init_app(app)
     api.init_app(app)
-    admin.init_app(app)
+    admin.init_app(app, openapi.build_spec)
     return app

@@ -1,7 +1,8 @@
 """A typed Python client for the sandbox's ``/__admin`` API, for test suites and scripts.
 
 One method per admin operation, so a suite reads ``client.add_fault(status=503, times=1)``
-instead of hand-built URLs and JSON. Built on ``requests``; any non-2xx answer raises
+instead of hand-built URLs and JSON; the admin route table (``sandbox.admin.routes``) names the
+methods that call each operation, and a test holds the two together. Built on ``requests``; any non-2xx answer raises
 ``SandboxAPIError`` carrying the problem body, so a failed set-up step names its cause.
 
 The namespace is the one of ``api_key`` (sent as ``REB-APIKEY``); without a key, operations
@@ -261,6 +262,12 @@ class SandboxClient:
 
     def clear_requests(self) -> dict[str, int]:
         return self._call("DELETE", "/requests")
+
+    # -- the document -----------------------------------------------------------------------
+
+    def openapi(self) -> dict[str, Any]:
+        """The sandbox's OpenAPI document, its server being the URL this client called."""
+        return self._call("GET", "/openapi.json", namespace=False)
 
 
 def _problem(response: requests.Response) -> dict[str, Any]:
