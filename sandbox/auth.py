@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .errors import Unauthorized
+from .problems import Unauthorized
 
 __all__ = ("Namespace", "authenticate", "fingerprint", "namespace_for", "redact")
 

@@ -124,7 +124,7 @@ def _serve(overrides: dict[str, object]) -> int:
 
 
 def _fixtures_command(action: str, folder_setting: str | None) -> int:
-    from .errors import SandboxError
+    from .problems import SandboxError
     from .fixtures import (check_fixture_set, fixture_counts, fixture_names, fixtures_dir,
                            read_fixture)
 

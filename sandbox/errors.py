@@ -1,21 +1,26 @@
-"""The problem-JSON error family and the one place that turns exceptions into responses.
+"""The one place that turns exceptions into responses: the HTTP side of ``sandbox.problems``.
 
 Every error the sandbox answers, from a validation failure to an unknown route or a bug, leaves
 through ``problem_response`` as ``application/json`` with RFC 9457 members, the way Rebilly
-answers. Views raise; they never build error bodies themselves.
+answers. Views and services raise; they never build error bodies themselves. A bug answers a
+problem 500 in production; an app that propagates exceptions (Flask's ``TESTING`` or
+``PROPAGATE_EXCEPTIONS``) lets it reach the caller with its traceback instead.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from typing import Any
 
-from flask import Flask, Response, has_request_context, json, request
+from flask import Flask, Response, current_app, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
-from .store.journal import WriteFailed
+from .problems import (BadRequest, NotFound, SandboxError, TooManyRequests, Unauthorized,
+                       ValidationFailed)
+from .store import WriteFailed
 
 __all__ = (
+    # The problem classes, re-exported so that a view finds raising and answering in one place.
     "SandboxError",
     "BadRequest",
     "Unauthorized",
@@ -27,56 +32,6 @@ __all__ = (
 )
 
 log = logging.getLogger("sandbox")
-
-
-class SandboxError(Exception):
-    """Base of every error the sandbox answers on purpose."""
-
-    status = 500
-    title = "Internal Server Error"
-
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
-        super().__init__(detail)
-        self.detail = detail
-        self.headers = headers or {}
-        self.extra = extra
-
-
-class BadRequest(SandboxError):
-    status = 400
-    title = "Bad Request"
-
-
-class Unauthorized(SandboxError):
-    status = 401
-    title = "Unauthorized"
-
-
-class NotFound(SandboxError):
-    status = 404
-    title = "Not Found"
-
-
-class TooManyRequests(SandboxError):
-    status = 429
-    title = "Rate Limit Exceeded"
-
-
-class ValidationFailed(SandboxError):
-    """A 422 listing every failing field as ``{field, message}`` in dot notation."""
-
-    status = 422
-    title = "Validation error"
-
-    def __init__(self, invalid_fields: Iterable[dict[str, str]], detail: str | None = None):
-        fields = list(invalid_fields)
-        super().__init__(detail or _summarise(fields), invalidFields=fields)
-
-
-def _summarise(fields: list[dict[str, str]]) -> str:
-    if len(fields) == 1:
-        return f"{fields[0]['field']}: {fields[0]['message']}"
-    return f"Invalid data sent: {len(fields)} fields failed validation."
 
 
 def problem_response(
@@ -122,7 +77,18 @@ def _handle_write_failed(error: WriteFailed) -> Response:
                             f"{error}. Nothing was changed.", headers={"Retry-After": "5"})
 
 
+def _propagates() -> bool:
+    """Flask's own rule: ``PROPAGATE_EXCEPTIONS``, or when unset, testing or debug mode."""
+    propagate = current_app.config.get("PROPAGATE_EXCEPTIONS")
+    if propagate is None:
+        return current_app.testing or current_app.debug
+    return bool(propagate)
+
+
 def _handle_unexpected(error: Exception) -> Response:
+    """A bug: a logged problem 500, unless the app propagates it to the test that caused it."""
+    if _propagates():
+        raise error
     log.exception("unexpected error while answering a request")
     return problem_response(
         500, "Internal Server Error", "The sandbox failed to answer; see its log."

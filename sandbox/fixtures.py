@@ -16,13 +16,13 @@ from typing import Any, Iterator
 
 from marshmallow import fields, validate
 
-from .errors import BadRequest, NotFound, SandboxError, ValidationFailed
 from .ids import Clock, IdGenerator, format_time
+from .problems import BadRequest, NotFound, SandboxError, ValidationFailed
 from .schemas import CustomerSchema, TokenSchema, load
 from .schemas.base import RequestSchema, Text
 from .schemas.customer import TagSchema
-from .services.customers import (CLIENT_ID, CUSTOMERS, LEAD_SOURCES, WEBSITES, Context,
-                                 upsert_customer)
+from .services.context import Context
+from .services.customers import CLIENT_ID, CUSTOMERS, LEAD_SOURCES, WEBSITES, upsert_customer
 from .services.tags import TAGS, resolve
 from .services.tokens import create_token
 from .store import Store

@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from .errors import BadRequest
+from .problems import BadRequest
 
 __all__ = ("parse_json_object",)
 

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import TooManyRequests
+from .problems import TooManyRequests
 
 __all__ = ("RateLimiter", "Allowance")
 

@@ -16,9 +16,9 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from .config import ConfigError
-from .errors import SandboxError
 from .fixtures import (check_fixture_set, fixture_names, fixtures_dir, load_fixture_set,
                        problem_summary, read_fixture)
+from .problems import SandboxError
 
 if TYPE_CHECKING:
     from .state import SandboxState

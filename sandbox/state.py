@@ -15,7 +15,7 @@ from .namespacesalt import load_salt
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
 from .seeding import SeededNamespaces
-from .services.customers import Context
+from .services.context import Context
 from .store import Store
 
 __all__ = ("SandboxState", "get_state", "init_app")

@@ -291,7 +291,8 @@ def preload(db: Path, key: str, how_many: int) -> list[str]:
     from sandbox.ids import Clock, IdGenerator
     from sandbox.namespacesalt import load_salt
     from sandbox.schemas import CustomerSchema, load
-    from sandbox.services.customers import Context, create_customer
+    from sandbox.services.context import Context
+    from sandbox.services.customers import create_customer
     from sandbox.store import Store
 
     gc.disable()

@@ -28,7 +28,7 @@ from typing import Any  # noqa: E402
 from flask import Flask, Response, jsonify, request  # noqa: E402
 
 from sandbox.config import SETTINGS  # noqa: E402
-from sandbox.errors import ValidationFailed  # noqa: E402
+from sandbox.problems import ValidationFailed  # noqa: E402
 from sandbox.schemas import CustomerSchema, load  # noqa: E402
 
 __all__ = ("app",)

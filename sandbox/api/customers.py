@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, request
 
-from ..errors import NotFound
 from ..schemas import CustomerSchema
-from ..services.customers import (CUSTOMERS, LEAD_SOURCES, create_customer, merge_customer,
-                                  parse_expand, upsert_customer)
-from ..state import get_state
-from .present import json_response, show_customers
+from ..services import customer_reads
+from ..services.customers import create_customer, merge_customer, parse_expand, upsert_customer
+from .present import json_response, lead_source_body, show_customer
 from .routing import add_route, base_url, load_body, service_context
 
 customer_schema = CustomerSchema()
@@ -19,8 +17,9 @@ customer_schema = CustomerSchema()
 
 def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
           headers: dict[str, str] | None = None) -> Response:
-    body = show_customers([customer], g.namespace.id, base_url(), expand)[0]
-    return json_response(body, status, headers)
+    """Answer with a customer just written, read back with what it shows beside it."""
+    relations = customer_reads.for_display(service_context(), [customer], expand)[0]
+    return json_response(show_customer(customer, relations, base_url()), status, headers)
 
 
 def post_customer() -> Response:
@@ -31,10 +30,8 @@ def post_customer() -> Response:
 
 def get_customer(customer_id: str) -> Response:
     expand = parse_expand(request.args.get("expand"))
-    customer = get_state().store.get(g.namespace.id, CUSTOMERS, customer_id)
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} was not found.")
-    return _show(customer, 200, expand)
+    customer, relations = customer_reads.get_customer(service_context(), customer_id, expand)
+    return json_response(show_customer(customer, relations, base_url()))
 
 
 def put_customer(customer_id: str) -> Response:
@@ -47,12 +44,8 @@ def put_customer(customer_id: str) -> Response:
 
 
 def get_lead_source(customer_id: str) -> Response:
-    lead_source = get_state().store.get(g.namespace.id, LEAD_SOURCES, customer_id)
-    if lead_source is None:
-        raise NotFound(f"Customer {customer_id} has no lead source.")
-    self_url = f"{base_url()}/customers/{customer_id}"
-    return json_response({**lead_source, "_links": [
-        {"rel": "self", "href": f"{self_url}/lead-source"}, {"rel": "customer", "href": self_url}]})
+    lead_source = customer_reads.get_lead_source(service_context(), customer_id)
+    return json_response(lead_source_body(lead_source, customer_id, base_url()))
 
 
 def delete_customer(customer_id: str) -> Response:

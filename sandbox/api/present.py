@@ -1,20 +1,26 @@
 """How stored documents are shown: links made from the request's own base URL, embeds on demand.
 
 Stored documents hold no URLs, so the same customer reads correctly whichever host name,
-port or organization prefix a client used to reach the sandbox.
+port or organization prefix a client used to reach the sandbox. Presenters are pure functions
+of the documents, what a service read beside them, and the base URL: they never read the store.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Response
 
-from ..services.customers import LEAD_SOURCES, embedded
-from ..state import get_state
+__all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
+           "token_body", "json_response")
 
-__all__ = ("customer_body", "show_customers", "tag_body", "token_body", "json_response")
+
+class Relations(Protocol):
+    """What a customer's answer shows beside it (``services.customer_reads.CustomerRelations``)."""
+
+    has_lead_source: bool
+    embedded: dict[str, Any] | None
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -23,18 +29,20 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     mimetype="application/json")
 
 
-def show_customers(customers: list[dict[str, Any]], namespace: str, base_url: str,
-                   expand: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Customers as the API answers them, with ``_links`` and, when asked, ``_embedded``."""
-    shown = []
-    with get_state().store.transaction() as tx:
-        for customer in customers:
-            has_lead_source = tx.exists(namespace, LEAD_SOURCES, customer["id"])
-            body = customer_body(customer, base_url, lead_source=has_lead_source)
-            if expand:
-                body["_embedded"] = embedded(tx, namespace, customer, expand)
-            shown.append(body)
-    return shown
+def show_customer(customer: dict[str, Any], relations: Relations,
+                  base_url: str) -> dict[str, Any]:
+    """A customer as the API answers it, with ``_links`` and, when asked, ``_embedded``."""
+    body = customer_body(customer, base_url, lead_source=relations.has_lead_source)
+    if relations.embedded is not None:
+        body["_embedded"] = relations.embedded
+    return body
+
+
+def show_customers(customers: list[dict[str, Any]], relations: list[Relations],
+                   base_url: str) -> list[dict[str, Any]]:
+    """Customers as the API answers them, each beside what a service read for it."""
+    return [show_customer(customer, related, base_url)
+            for customer, related in zip(customers, relations, strict=True)]
 
 
 def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool) -> dict[str, Any]:
@@ -53,6 +61,14 @@ def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool)
         links.append({"rel": "leadSource", "href": f"{self_url}/lead-source"})
     body["_links"] = links
     return body
+
+
+def lead_source_body(lead_source: dict[str, Any], customer_id: str,
+                     base_url: str) -> dict[str, Any]:
+    """A customer's lead source, linked to itself and to its customer."""
+    self_url = f"{base_url}/customers/{customer_id}"
+    return {**lead_source, "_links": [
+        {"rel": "self", "href": f"{self_url}/lead-source"}, {"rel": "customer", "href": self_url}]}
 
 
 def tag_body(tag: dict[str, Any], base_url: str) -> dict[str, Any]:

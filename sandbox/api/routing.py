@@ -16,14 +16,14 @@ from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
 
 from ..auth import authenticate
-from ..errors import NotFound
 from ..jsonbody import parse_json_object
+from ..problems import NotFound
 from ..schemas import load
 from ..seeding import seed_namespace
 from ..serving import NETWORK_FAULT_KEY
-from .faulting import inject_after, inject_before
-from ..services.customers import Context
+from ..services.context import Context
 from ..state import get_state
+from .faulting import inject_after, inject_before
 
 __all__ = ("bp", "add_route", "base_url", "load_body", "service_context")
 

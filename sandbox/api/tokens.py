@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response
 
-from ..errors import NotFound
 from ..schemas import TokenSchema
-from ..services.tokens import TOKENS, create_token
-from ..state import get_state
+from ..services.tokens import create_token
+from ..services.tokens import get_token as read_token
 from .present import json_response, token_body
 from .routing import add_route, base_url, load_body, service_context
 
@@ -21,10 +20,7 @@ def post_token() -> Response:
 
 
 def get_token(token_id: str) -> Response:
-    token = get_state().store.get(g.namespace.id, TOKENS, token_id)
-    if token is None:
-        raise NotFound(f"Payment token {token_id} was not found.")
-    return json_response(token_body(token, base_url()))
+    return json_response(token_body(read_token(service_context(), token_id), base_url()))
 
 
 add_route("/tokens", post_token, ["POST"], publishable=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from ..errors import ValidationFailed
+from ..problems import ValidationFailed
 from .base import flatten_errors, strict_unknown_fields
 from .customer import CustomerSchema
 from .token import TokenSchema

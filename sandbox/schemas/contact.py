@@ -8,16 +8,10 @@ from marshmallow import fields, validate
 
 from .base import FullDate, RequestSchema, StrictBoolean, Text
 
-__all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema", "CONTACT_FIELDS")
+__all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema")
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 POSTAL_CODE = re.compile(r"^[\w\s\-]+$")
-
-#: Every key of a contact as the API answers it, in Rebilly's order.
-CONTACT_FIELDS = (
-    "firstName", "lastName", "organization", "address", "address2", "city", "region",
-    "country", "postalCode", "phoneNumbers", "emails", "dob", "jobTitle", "hash",
-)
 
 
 class EmailSchema(RequestSchema):

@@ -7,9 +7,13 @@ import json
 from datetime import date
 from typing import Any
 
-from ..schemas.contact import CONTACT_FIELDS
+__all__ = ("CONTACT_FIELDS", "build_contact", "derived_names")
 
-__all__ = ("build_contact", "derived_names")
+#: Every key of a contact as the API answers it, in Rebilly's order.
+CONTACT_FIELDS = (
+    "firstName", "lastName", "organization", "address", "address2", "city", "region",
+    "country", "postalCode", "phoneNumbers", "emails", "dob", "jobTitle", "hash",
+)
 
 
 def build_contact(contact: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -7,18 +7,18 @@ token, an unknown instrument) stores nothing.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
-from ..errors import NotFound, ValidationFailed
-from ..ids import Clock, IdGenerator, derived_id, format_time
-from ..store import Store, Transaction, copy_document
+from ..ids import format_time
+from ..problems import NotFound, ValidationFailed
+from ..store import Transaction, copy_document
 from . import tags as tag_rules
 from .contacts import build_contact, derived_names
+from .context import Context
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
-__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "EXPANDABLE", "Context", "create_customer",
+__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "EXPANDABLE", "CLIENT_ID", "create_customer",
            "upsert_customer", "merge_customer", "embedded", "parse_expand")
 
 CUSTOMERS = "customers"
@@ -38,24 +38,6 @@ _WRITABLE_DEFAULTS: dict[str, Any] = {
     "notificationEmails": [],
     "isEddRequired": False,
 }
-
-
-class Context:
-    """Who is asking and with what tools: namespace, organization, id source, clock, store."""
-
-    def __init__(self, store: Store, ids: IdGenerator, clock: Clock, namespace: str,
-                 organization_id: str | None = None):
-        self.store = store
-        self.ids = ids
-        self.clock = clock
-        self.namespace = namespace
-        self.organization_id = organization_id or default_organization(namespace)
-
-
-@functools.lru_cache(maxsize=4096)
-def default_organization(namespace: str) -> str:
-    """The organization id a namespace's customers get when no URL prefix names one."""
-    return derived_id("org", namespace)
 
 
 def create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..store import Transaction, copy_document
-
-if TYPE_CHECKING:
-    from .customers import Context
+from .context import Context
 
 __all__ = ("TAGS", "resolve")
 
 TAGS = "tags"
 
 
-def resolve(tx: Transaction, ctx: "Context", requested: list[dict[str, Any]],
+def resolve(tx: Transaction, ctx: Context, requested: list[dict[str, Any]],
             now: str) -> list[dict[str, Any]]:
     """Return the tags to put on a customer, creating the ones the namespace lacks.
 

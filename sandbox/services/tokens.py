@@ -8,26 +8,24 @@ billed to the token's address or else the customer's primary address.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..cards import brand_of
-from ..errors import ValidationFailed
 from ..ids import format_time
+from ..problems import NotFound, ValidationFailed
 from ..store import Transaction
 from .contacts import build_contact
+from .context import Context
 
-if TYPE_CHECKING:
-    from .customers import Context
-
-__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "TOKEN_LIFETIME", "create_token", "redeem_token",
-           "instrument_reference")
+__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "TOKEN_LIFETIME", "create_token", "get_token",
+           "redeem_token", "instrument_reference")
 
 TOKENS = "tokens"
 PAYMENT_INSTRUMENTS = "payment-instruments"
 TOKEN_LIFETIME = timedelta(minutes=30)
 
 
-def create_token(ctx: "Context", data: dict[str, Any], token_id: str | None = None) -> dict:
+def create_token(ctx: Context, data: dict[str, Any], token_id: str | None = None) -> dict:
     """Make a payment-card token from validated ``data``; the card number is not kept.
 
     ``token_id`` gives it a chosen id (fixtures); the API always generates one.
@@ -56,11 +54,22 @@ def create_token(ctx: "Context", data: dict[str, Any], token_id: str | None = No
     return token
 
 
+def get_token(ctx: Context, token_id: str) -> dict[str, Any]:
+    """A stored token as it stands now (used or not, expired or not).
+
+    :raises NotFound: when the namespace has no token with this id.
+    """
+    token = ctx.store.get(ctx.namespace, TOKENS, token_id)
+    if token is None:
+        raise NotFound(f"Payment token {token_id} was not found.")
+    return token
+
+
 def _refuse(message: str) -> ValidationFailed:
     return ValidationFailed([{"field": "paymentToken", "message": message}])
 
 
-def redeem_token(tx: Transaction, ctx: "Context", token_id: str, customer_id: str,
+def redeem_token(tx: Transaction, ctx: Context, token_id: str, customer_id: str,
                  primary_address: dict[str, Any] | None) -> dict[str, Any]:
     """Use up a token: mark it used and make the customer's payment instrument from it.
 
@@ -92,7 +101,7 @@ def redeem_token(tx: Transaction, ctx: "Context", token_id: str, customer_id: st
     return instrument
 
 
-def instrument_reference(tx: Transaction, ctx: "Context", instrument_id: str,
+def instrument_reference(tx: Transaction, ctx: Context, instrument_id: str,
                          customer_id: str) -> dict[str, str]:
     """``defaultPaymentInstrument`` for an instrument the customer owns.
 
