@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load
 
-from ..errors import ValidationFailed
+from ..problems import ValidationFailed
 from ..resources import ListedResource
 from ..services.filters import (MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, FilterRefused,
                                 compile_filter)

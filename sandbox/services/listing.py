@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
 from ..store import Store, Transaction, copy_document
-from .customers import LEAD_SOURCES, embedded
-from .paging import ListQuery, select_fields, select_page
+from .context import Context
+from .customer_reads import CustomerRelations, customer_relations
+from .paging import ListQuery, select_page
 
-__all__ = ("Page", "CustomerRelations", "list_documents", "list_customers", "ListQuery",
-           "select_fields")
+__all__ = ("Page", "list_documents", "list_customers")
 
 Related = TypeVar("Related")
 #: What to read beside one listed document: (transaction, namespace, document, expand) -> data.
@@ -33,14 +33,6 @@ class Page(Generic[Related]):
     related: list[Related]
 
 
-@dataclass(frozen=True)
-class CustomerRelations:
-    """What a customer's answer shows beyond the stored customer."""
-
-    has_lead_source: bool
-    embedded: dict[str, Any] | None  # None unless ``expand`` asked for something
-
-
 def list_documents(store: Store, namespace: str, query: ListQuery,
                    read_related: ReadRelated | None = None) -> Page:
     """The page of ``query.resource`` that ``query`` asks for, in one store transaction.
@@ -55,13 +47,6 @@ def list_documents(store: Store, namespace: str, query: ListQuery,
     return Page(documents, total, related)
 
 
-def list_customers(store: Store, namespace: str, query: ListQuery) -> Page[CustomerRelations]:
+def list_customers(ctx: Context, query: ListQuery) -> Page[CustomerRelations]:
     """A page of a namespace's customers, each with its lead-source flag and asked-for embeds."""
-    return list_documents(store, namespace, query, _customer_relations)
-
-
-def _customer_relations(tx: Transaction, namespace: str, customer: dict[str, Any],
-                        expand: tuple[str, ...]) -> CustomerRelations:
-    return CustomerRelations(
-        has_lead_source=tx.exists(namespace, LEAD_SOURCES, customer["id"]),
-        embedded=embedded(tx, namespace, customer, expand) if expand else None)
+    return list_documents(ctx.store, ctx.namespace, query, customer_relations)
