@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Response, request
 
+from ..resources import CUSTOMERS
 from ..schemas import CustomerSchema
+from ..schemas.list_query import load_expand
 from ..services import customer_reads
-from ..services.customers import create_customer, merge_customer, parse_expand, upsert_customer
+from ..services.customers import create_customer, merge_customer, upsert_customer
 from .present import json_response, lead_source_body, show_customer
 from .routing import add_route, base_url, load_body, service_context
 
@@ -23,19 +25,19 @@ def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
 
 
 def post_customer() -> Response:
-    expand = parse_expand(request.args.get("expand"))
+    expand = load_expand(CUSTOMERS, request.args.get("expand"))
     customer = create_customer(service_context(), load_body(customer_schema))
     return _show(customer, 201, expand, {"Location": f"{base_url()}/customers/{customer['id']}"})
 
 
 def get_customer(customer_id: str) -> Response:
-    expand = parse_expand(request.args.get("expand"))
+    expand = load_expand(CUSTOMERS, request.args.get("expand"))
     customer, relations = customer_reads.get_customer(service_context(), customer_id, expand)
     return json_response(show_customer(customer, relations, base_url()))
 
 
 def put_customer(customer_id: str) -> Response:
-    expand = parse_expand(request.args.get("expand"))
+    expand = load_expand(CUSTOMERS, request.args.get("expand"))
     customer, created = upsert_customer(service_context(), customer_id, load_body(customer_schema))
     if created:
         return _show(customer, 201, expand,
