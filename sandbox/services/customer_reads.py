@@ -13,9 +13,10 @@ from typing import Any
 from ..problems import NotFound
 from ..store import Transaction
 from .context import Context
-from .customers import CUSTOMERS, LEAD_SOURCES, embedded
+from .customers import CUSTOMERS, LEAD_SOURCES, WEBSITES
+from .tokens import PAYMENT_INSTRUMENTS
 
-__all__ = ("CustomerRelations", "customer_relations", "for_display", "get_customer",
+__all__ = ("CustomerRelations", "customer_relations", "embedded", "for_display", "get_customer",
            "get_lead_source")
 
 
@@ -64,3 +65,23 @@ def get_lead_source(ctx: Context, customer_id: str) -> dict[str, Any]:
     if lead_source is None:
         raise NotFound(f"Customer {customer_id} has no lead source.")
     return lead_source
+
+
+def embedded(tx: Transaction, namespace: str, customer: dict[str, Any],
+             names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``_embedded`` objects ``expand`` asked for that exist for this customer."""
+    found: dict[str, Any] = {}
+    instrument = customer.get("defaultPaymentInstrument")
+    if "defaultPaymentInstrument" in names and instrument:
+        document = tx.get(namespace, PAYMENT_INSTRUMENTS, instrument["paymentInstrumentId"])
+        if document:
+            found["defaultPaymentInstrument"] = document
+    if "website" in names and customer.get("websiteId"):
+        website = tx.get(namespace, WEBSITES, customer["websiteId"])
+        if website:
+            found["website"] = website
+    if "leadSource" in names:
+        lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"])
+        if lead_source:
+            found["leadSource"] = lead_source
+    return found

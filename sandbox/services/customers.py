@@ -1,4 +1,4 @@
-"""Customer business rules: create, upsert, merge-and-delete, and what ``expand`` embeds.
+"""Customer business rules: create, upsert, merge-and-delete (reads: ``customer_reads``).
 
 Pure Python: no Flask, no marshmallow. Input is the clean data a schema loaded; output is the
 stored customer document. Each operation is one store transaction, so a failure part-way (a used
@@ -19,7 +19,7 @@ from .context import Context
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "EXPANDABLE", "CLIENT_ID", "create_customer",
-           "upsert_customer", "merge_customer", "embedded", "parse_expand")
+           "upsert_customer", "merge_customer", "parse_expand")
 
 CUSTOMERS = "customers"
 LEAD_SOURCES = "lead-sources"
@@ -214,23 +214,3 @@ def parse_expand(raw: str | None) -> tuple[str, ...]:
         raise ValidationFailed([{"field": "expand", "message": f"Cannot expand {', '.join(unknown)}; "
                                  f"a customer embeds {', '.join(EXPANDABLE)}."}])
     return names
-
-
-def embedded(tx: Transaction, namespace: str, customer: dict[str, Any],
-             names: tuple[str, ...]) -> dict[str, Any]:
-    """The ``_embedded`` objects ``expand`` asked for that exist for this customer."""
-    found: dict[str, Any] = {}
-    instrument = customer.get("defaultPaymentInstrument")
-    if "defaultPaymentInstrument" in names and instrument:
-        document = tx.get(namespace, PAYMENT_INSTRUMENTS, instrument["paymentInstrumentId"])
-        if document:
-            found["defaultPaymentInstrument"] = document
-    if "website" in names and customer.get("websiteId"):
-        website = tx.get(namespace, WEBSITES, customer["websiteId"])
-        if website:
-            found["website"] = website
-    if "leadSource" in names:
-        lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"])
-        if lead_source:
-            found["leadSource"] = lead_source
-    return found
