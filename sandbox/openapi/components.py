@@ -17,7 +17,7 @@ from ..schemas.base import BMP_TEXT, Text
 from ..schemas.bounded import BoundedList
 from ..schemas.fault import DelayField, DelayRangeSchema
 from ..schemas.responses import ProblemSchema
-from .customer_list import CUSTOMER_LIST_PARAMETERS
+from .customer_list import CUSTOMER_EXPAND_PARAMETER, CUSTOMER_LIST_PARAMETERS
 
 __all__ = ("JSON", "NAMESPACE", "OPTIONAL_NAMESPACE", "schema_name", "custom_fields",
            "json_answer", "header_refs", "error_refs", "path_parameters_of", "add_components")
@@ -93,8 +93,7 @@ HEADERS = {
 }
 
 QUERY = {
-    "expand": ("Embed related objects in _embedded: any of defaultPaymentInstrument, website, "
-               "leadSource, comma-separated.", {"type": "string"}),
+    "expand": CUSTOMER_EXPAND_PARAMETER,
     **CUSTOMER_LIST_PARAMETERS,
     "targetCustomerId": ("The customer that receives the merged one's instruments and tags.",
                          {"type": "string"}),
