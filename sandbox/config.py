@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_faults", True, _parse_bool,
             "Honour X-Sandbox-Fault headers and magic fault email addresses."),
     Setting("max_fault_seconds", 60.0, float, "Longest injected delay or hang, in seconds."),
+    Setting("max_fault_rules", 100, int,
+            "Fault rules one namespace may hold at once; global rules have the same cap apart."),
     Setting("max_snapshots", 20, int,
             "Saved snapshots one namespace may hold at once (each is a full copy on disk)."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
@@ -166,7 +168,8 @@ def _check(config: dict[str, Any]) -> None:
     per_address = config["max_connections_per_address"]
     if per_address is not None and per_address < 1:
         raise ConfigError(f"max_connections_per_address must be at least 1, got {per_address}")
-    for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries"):
+    for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries",
+                 "max_fault_rules"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["max_snapshots"] < 1:

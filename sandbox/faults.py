@@ -4,24 +4,28 @@ A rule belongs to the namespace that created it (or is global), matches requests
 header and JSON body field, and fires on the n-th matching request according to ``skip``,
 ``times`` and a seeded ``probability``. The decision for the n-th match is a pure function of
 (seed, rule definition, n), so the same requests fail on every run whatever other namespaces do.
-Rules expire on their own, so a test that crashed cannot poison the next one.
+Rules expire on their own, by the sandbox's clock (so a test moves time instead of sleeping),
+and a crashed test cannot poison the next one. Matching is linear in the request path whatever
+the rule path holds, and a namespace holds a bounded number of rules: no rule can take the
+server's time from other tenants.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import heapq
+import itertools
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ulid import ULID
 
-__all__ = ("Action", "Rule", "FaultRegistry", "Decision", "normalise_path", "parse_fault_header",
-           "action_from_email", "valid_fault_status", "NETWORK_ACTIONS")
+__all__ = ("Action", "Rule", "FaultRegistry", "Decision", "RuleLimitReached", "normalise_path",
+           "path_matches", "parse_fault_header", "action_from_email", "valid_fault_status",
+           "NETWORK_ACTIONS")
 
 NETWORK_ACTIONS = ("reset", "close", "truncate", "hang")
 _ORGANIZATION_PREFIX = re.compile(r"^/organizations/[^/]+")
@@ -94,7 +98,8 @@ class Rule:
     skip: int = 0
     probability: float = 1.0
     seed: int | str = 0
-    expires_at: float = 0.0  # time.monotonic()
+    lifetime: float = 3600.0  # seconds, from when the registry takes the rule
+    expires_at: float = 0.0  # POSIX seconds on the owner's clock; set by FaultRegistry.add
     id: str = field(default_factory=lambda: f"flt_{ULID()}")
     matched: int = 0
     fired: int = 0
@@ -109,7 +114,7 @@ class Rule:
                 body: Mapping[str, Any] | None) -> bool:
         if self.method and method != self.method:
             return False
-        if self.path and not _path_pattern(self.path).fullmatch(normalise_path(path)):
+        if self.path and not path_matches(self.path, normalise_path(path)):
             return False
         if self.header and headers.get(self.header[0]) != self.header[1]:
             return False
@@ -147,10 +152,28 @@ class Rule:
                 "expiresInSeconds": round(max(self.expires_at - now, 0.0), 3)}
 
 
-@functools.lru_cache(maxsize=256)
-def _path_pattern(pattern: str) -> re.Pattern[str]:
-    """``*`` stands for any run of characters; everything else is literal."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+def path_matches(pattern: str, path: str) -> bool:
+    """Whether ``path`` fits ``pattern``, where ``*`` stands for any run of characters and
+    everything else is literal.
+
+    No regular expression, so nothing to backtrack: the literal pieces between the stars are
+    found left to right, each at its leftmost place, which is always a right place when the
+    only wildcard is ``*``. The cost is at most one scan of the path per piece.
+    """
+    first, *middle = pattern.split("*")
+    if not middle:
+        return path == pattern
+    last = middle.pop()
+    end = len(path) - len(last)
+    if end < len(first) or not path.startswith(first) or not path.endswith(last):
+        return False
+    position = len(first)
+    for piece in middle:
+        found = path.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _dig(document: Mapping[str, Any], dotted: str) -> Any:
@@ -165,35 +188,97 @@ def _dig(document: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
+class RuleLimitReached(Exception):
+    """A namespace (or the global scope) already holds as many rules as it may."""
+
+    def __init__(self, namespace: str | None, limit: int):
+        scope = "There are already" if namespace is None else "This namespace already has"
+        kind = "global fault rules" if namespace is None else "fault rules"
+        super().__init__(f"{scope} {limit} {kind}, the most allowed; delete some or let them "
+                         "expire.")
+        self.namespace = namespace
+        self.limit = limit
+
+
 class FaultRegistry:
     """Every rule, by namespace. The first rule that matches decides (the namespace's own rules
     in the order they were made, then global ones); a rule whose ``times`` are used up stays
-    listed but no longer matches."""
+    listed but no longer matches.
 
-    def __init__(self):
+    A request only looks at its own namespace's rules and the global ones, so expiry is checked
+    there and nowhere else: one namespace's rules never slow another's requests. Expired rules of
+    namespaces that went quiet are forgotten as new rules come in, earliest expiry first.
+    """
+
+    def __init__(self, clock_for: Callable[[str | None], Any], max_rules: int = 100):
+        """``clock_for(namespace)`` is the clock a namespace's rules expire by (``None``: the
+        global one); ``max_rules`` bounds each namespace's rules, and the global rules apart."""
+        self._clock_for = clock_for
+        self.max_rules = max_rules
         self._lock = threading.Lock()
         self._rules: dict[str | None, list[Rule]] = {}
+        #: (expires_at, order, owner): when to look at an owner's rules again.
+        self._expiries: list[tuple[float, int, str | None]] = []
+        self._order = itertools.count()
+        self._expiries_when_rebuilt = 0
+
+    def now(self, owner: str | None) -> float:
+        """Now on the clock the owner's rules expire by, in POSIX seconds."""
+        return self._clock_for(owner).now().timestamp()
+
+    def shown(self, rule: Rule) -> dict[str, Any]:
+        """A rule as the admin API lists it, its remaining lifetime by its owner's clock."""
+        return rule.shown(self.now(rule.namespace))
 
     def add(self, rule: Rule) -> Rule:
+        """Take a rule, its lifetime starting now.
+
+        :raises RuleLimitReached: when its owner already holds ``max_rules`` live rules.
+        """
+        rule.expires_at = self.now(rule.namespace) + rule.lifetime
         with self._lock:
+            self._forget_expired()
+            if len(self._live(rule.namespace)) >= self.max_rules:
+                raise RuleLimitReached(rule.namespace, self.max_rules)
             self._rules.setdefault(rule.namespace, []).append(rule)
+            heapq.heappush(self._expiries, (rule.expires_at, next(self._order), rule.namespace))
         return rule
 
-    def _expire(self, now: float) -> None:
-        for owner in list(self._rules):
-            kept = [rule for rule in self._rules[owner] if rule.expires_at > now]
-            if kept:
-                self._rules[owner] = kept
-            else:
-                del self._rules[owner]
+    def _live(self, owner: str | None) -> list[Rule]:
+        """The owner's rules whose time is not up, dropping the others (lock held)."""
+        rules = self._rules.get(owner)
+        if not rules:
+            return []
+        now = self.now(owner)
+        if all(rule.expires_at > now for rule in rules):
+            return rules
+        kept = [rule for rule in rules if rule.expires_at > now]
+        if kept:
+            self._rules[owner] = kept
+        else:
+            del self._rules[owner]
+        return kept
+
+    def _forget_expired(self) -> None:
+        """Drop the rules whose expiry has come, earliest first, also of namespaces that send
+        no requests any more; keep the expiry heap near the number of rules held (lock held)."""
+        while self._expiries:
+            expires_at, _, owner = self._expiries[0]
+            if expires_at > self.now(owner):
+                break
+            heapq.heappop(self._expiries)
+            self._live(owner)
+        if len(self._expiries) > 2 * self._expiries_when_rebuilt + 1024:
+            self._expiries = [(rule.expires_at, next(self._order), owner)
+                              for owner, rules in self._rules.items() for rule in rules]
+            heapq.heapify(self._expiries)
+            self._expiries_when_rebuilt = len(self._expiries)
 
     def rules(self, namespace: str | None) -> list[Rule]:
         """The rules a namespace sees: its own, then the global ones."""
-        now = time.monotonic()
         with self._lock:
-            self._expire(now)
-            own = self._rules.get(namespace, []) if namespace is not None else []
-            return [*own, *self._rules.get(None, [])]
+            own = self._live(namespace) if namespace is not None else []
+            return [*own, *self._live(None)]
 
     def get(self, namespace: str | None, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules(namespace) if rule.id == rule_id), None)
@@ -214,6 +299,8 @@ class FaultRegistry:
             if namespace is None:
                 count = sum(len(rules) for rules in self._rules.values())
                 self._rules.clear()
+                self._expiries.clear()
+                self._expiries_when_rebuilt = 0
                 return count
             return len(self._rules.pop(namespace, []))
 

@@ -40,7 +40,7 @@ class SandboxState:
         self.journal = RequestJournal(self.config["journal_entries"])
         #: Keys every namespace id of this database (see ``sandbox.namespacesalt``).
         self.namespace_salt = load_salt(self.store)
-        self.faults = FaultRegistry()
+        self.faults = FaultRegistry(self.clock_for, self.config["max_fault_rules"])
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SandboxState":

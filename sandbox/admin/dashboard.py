@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from itertools import islice
 from typing import Any
 
@@ -109,10 +108,9 @@ def _request(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _rules(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:
     """The rules that apply: the namespace's own, then the global ones."""
-    now = time.monotonic()
     shown = []
     for rule in state.faults.rules(namespace):
-        listed = rule.shown(now)
+        listed = state.faults.shown(rule)
         match = listed.get("match") or {}
         shown.append({**listed, "action": rule.action.describe(),
                       "match": json.dumps(match, separators=(", ", ": ")) if match else "any"})

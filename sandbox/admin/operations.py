@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadRequest, NotFound, ValidationFailed
-from ..faults import Action, Rule, normalise_path
+from ..faults import Action, Rule, RuleLimitReached, normalise_path
 from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
                         read_fixture)
 from ..namespacesalt import clear_all_keeping_salt
@@ -159,25 +159,27 @@ def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
                     headers=rule.get("headers") or {}, delay_ms=rule.get("delay"),
                     network=rule.get("network"), hang_seconds=rule.get("hangSeconds"),
                     after_commit=rule["afterCommit"])
-    added = state.faults.add(Rule(
-        definition=definition, action=action, namespace=owner, method=match.get("method"),
-        path=normalise_path(match["path"]) if "path" in match else None,
-        header=(header[0], header[1]) if header else None, body=match.get("body") or {},
-        times=rule.get("times"), skip=rule["skip"], probability=rule.get("probability", 1.0),
-        seed=rule.get("seed", 0), expires_at=time.monotonic() + rule["expiresInSeconds"]))
-    return added.shown(time.monotonic())
+    try:
+        added = state.faults.add(Rule(
+            definition=definition, action=action, namespace=owner, method=match.get("method"),
+            path=normalise_path(match["path"]) if "path" in match else None,
+            header=(header[0], header[1]) if header else None, body=match.get("body") or {},
+            times=rule.get("times"), skip=rule["skip"], probability=rule.get("probability", 1.0),
+            seed=rule.get("seed", 0), lifetime=rule["expiresInSeconds"]))
+    except RuleLimitReached as full:
+        raise ValidationFailed([], detail=f"{full} (--max-fault-rules)") from None
+    return state.faults.shown(added)
 
 
 def list_faults(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:
-    now = time.monotonic()
-    return [rule.shown(now) for rule in state.faults.rules(namespace)]
+    return [state.faults.shown(rule) for rule in state.faults.rules(namespace)]
 
 
 def get_fault(state: SandboxState, namespace: str | None, rule_id: str) -> dict[str, Any]:
     rule = state.faults.get(namespace, rule_id)
     if rule is None:
         raise NotFound(f"No fault rule {rule_id} (it may have expired).")
-    return rule.shown(time.monotonic())
+    return state.faults.shown(rule)
 
 
 def delete_fault(state: SandboxState, namespace: str | None, rule_id: str) -> None:

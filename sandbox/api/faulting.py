@@ -111,6 +111,8 @@ def inject_before(state: SandboxState, namespace: str) -> None:
     action = decision.action
     if _after_commit(action) or not (action.status or action.network):
         return
+    # The view never runs, so nothing is stored, whatever status the fault answers with.
+    g.stored_before_fault = False
     if action.network:
         _mark_network_fault(state, action)
         abort(problem_response(500, "Network fault", "The server was to drop this connection; "

@@ -1,7 +1,11 @@
-"""The fault rule payload of ``POST /__admin/faults``; a typo is a 422, never an ignored rule."""
+"""The fault rule payload of ``POST /__admin/faults``; a typo is a 422, never an ignored rule.
+
+Rules live in memory for up to a week, so each part a client chooses freely is bounded in size.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -17,6 +21,12 @@ HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}")
 HEADER_VALUE = re.compile(r"[\x20-\x7e\t]{0,1000}")
 #: Headers that describe the connection or the body framing: the server sets them.
 FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
+#: Longest rule path, and most ``*`` in it.
+MAX_PATH_LENGTH = 500
+MAX_PATH_STARS = 20
+#: Largest answer body, answer headers or body match of one rule, as compact UTF-8 JSON.
+MAX_PART_BYTES = 16 * 1024
+MAX_SEED_LENGTH = 200
 
 
 def _fault_status(status: int) -> None:
@@ -29,6 +39,24 @@ def _header_name(name: str) -> None:
         raise ValidationError("Not a valid header name.")
     if name.lower() in FRAMING_HEADERS:
         raise ValidationError("The server sets this header itself.")
+
+
+def _path_stars(path: str) -> None:
+    if path.count("*") > MAX_PATH_STARS:
+        raise ValidationError(f"At most {MAX_PATH_STARS} '*' in a path.")
+
+
+def _json_size(value: Any) -> None:
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_PART_BYTES:
+        raise ValidationError(f"At most {MAX_PART_BYTES} bytes as JSON; this is {size}.")
+
+
+def _seed(value: Any) -> None:
+    if not isinstance(value, (int, str)) or isinstance(value, bool):
+        raise ValidationError("A seed is a whole number or a string.")
+    if isinstance(value, str) and len(value) > MAX_SEED_LENGTH:
+        raise ValidationError(f"At most {MAX_SEED_LENGTH} characters.")
 
 
 def _header_value(value: str) -> None:
@@ -45,13 +73,14 @@ class StrictRequestSchema(RequestSchema):
 
 class MatchSchema(StrictRequestSchema):
     method = fields.String(validate=validate.OneOf(HTTP_METHODS))
-    path = fields.String(validate=[validate.Length(min=1, max=500),
-                                   validate.Regexp(r"^/", error="Must start with /.")])
+    path = fields.String(validate=[validate.Length(min=1, max=MAX_PATH_LENGTH),
+                                   validate.Regexp(r"^/", error="Must start with /."),
+                                   _path_stars])
     header = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
                          values=fields.String(validate=validate.Length(max=1000)),
                          validate=validate.Length(equal=1, error="Name exactly one header."))
     body = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
-                       validate=validate.Length(min=1, max=20))
+                       validate=[validate.Length(min=1, max=20), _json_size])
 
 
 class DelayRangeSchema(StrictRequestSchema):
@@ -81,9 +110,9 @@ class DelayField(fields.Field):
 class FaultRuleSchema(StrictRequestSchema):
     match = fields.Nested(MatchSchema, load_default=dict)
     status = StrictInteger(validate=_fault_status)
-    body = fields.Raw()
+    body = fields.Raw(validate=_json_size)
     headers = fields.Dict(keys=fields.String(validate=_header_name),
-                          values=fields.String(validate=_header_value))
+                          values=fields.String(validate=_header_value), validate=_json_size)
     delay = DelayField()
     network = fields.String(validate=validate.OneOf(NETWORK_ACTIONS))
     hangSeconds = fields.Float(allow_nan=False, validate=validate.Range(0, 3600))
@@ -91,8 +120,7 @@ class FaultRuleSchema(StrictRequestSchema):
     times = StrictInteger(validate=validate.Range(1, 1_000_000))
     skip = StrictInteger(load_default=0, validate=validate.Range(0, 1_000_000))
     probability = fields.Float(allow_nan=False, validate=validate.Range(0, 1))
-    seed = fields.Raw(validate=lambda value: isinstance(value, (int, str)) and
-                      not isinstance(value, bool))
+    seed = fields.Raw(validate=_seed)
     expiresInSeconds = fields.Float(allow_nan=False, load_default=3600,
                                     validate=validate.Range(0.001, 7 * 86400))
     globalRule = fields.Boolean(data_key="global", load_default=False)
