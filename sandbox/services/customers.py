@@ -18,13 +18,12 @@ from .contacts import build_contact, derived_names
 from .context import Context
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
-__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "EXPANDABLE", "CLIENT_ID", "create_customer",
-           "upsert_customer", "merge_customer", "parse_expand")
+__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "CLIENT_ID", "create_customer",
+           "upsert_customer", "merge_customer")
 
 CUSTOMERS = "customers"
 LEAD_SOURCES = "lead-sources"
 WEBSITES = "websites"
-EXPANDABLE = ("defaultPaymentInstrument", "website", "leadSource")
 CLIENT_ID = re.compile(r"[@~\-.\w]{1,50}", re.ASCII)
 
 #: Writable fields copied as sent (after validation), with the value used when absent.
@@ -201,16 +200,3 @@ def _merge_target(tx: Transaction, ctx: Context, customer_id: str,
     if target is None:
         raise refuse(f"No customer {target_id} exists to merge into.")
     return target
-
-
-def parse_expand(raw: str | None) -> tuple[str, ...]:
-    """The names of an ``expand`` query parameter.
-
-    :raises ValidationFailed: on ``expand`` for a name a customer cannot embed.
-    """
-    names = tuple(name.strip() for name in (raw or "").split(",") if name.strip())
-    unknown = [name for name in names if name not in EXPANDABLE]
-    if unknown:
-        raise ValidationFailed([{"field": "expand", "message": f"Cannot expand {', '.join(unknown)}; "
-                                 f"a customer embeds {', '.join(EXPANDABLE)}."}])
-    return names
