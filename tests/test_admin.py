@@ -324,4 +324,4 @@ def test_shipped_fixtures_are_in_the_wheel(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
 
     assert "sandbox/fixture_data/default.json" in names
-    assert "sandbox/admin/operations.py" in names and "sandbox/store/journal.py" in names
+    assert "sandbox/admin/operations.py" in names and "sandbox/store/wal.py" in names

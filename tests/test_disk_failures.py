@@ -1,7 +1,7 @@
 """The disk failing at every step of write, rotation, compaction, snapshot and shutdown.
 
 Each failure (disk full, file-size limit, read-only file system, a directory where a file should
-be) is injected at each step through ``Journal.before_step``. Whatever the step, the request that
+be) is injected at each step through ``WriteAheadLog.before_step``. Whatever the step, the request that
 could not be made durable answers 503 and changes nothing, a failed background compaction is
 retried later, the server goes on answering, shutdown is clean, and a restart finds exactly the
 acknowledged writes: none lost, none applied twice. Start-up with damaged or misplaced files ends
@@ -77,11 +77,6 @@ def put(api: ApiClient, customer: str, email: str):
     return api.request("PUT", f"/customers/{customer}", json={"email": email})
 
 
-def wait_for_compaction(store: Store) -> None:
-    if store._compactor is not None:
-        store._compactor.join()
-
-
 @pytest.mark.parametrize("code", ERRORS, ids=errno.errorcode.get)
 @pytest.mark.parametrize("step, waiting", STEPS, ids=lambda v: str(v))
 def test_a_disk_failure_at_any_step_loses_and_duplicates_nothing(tmp_path, step, waiting, code):
@@ -90,9 +85,9 @@ def test_a_disk_failure_at_any_step_loses_and_duplicates_nothing(tmp_path, step,
     app = create_app({"db": str(path), "fsync": True, "journal_compact_bytes": 10 ** 9,
                       "rate_limit": 0})
     state = app.extensions["sandbox"]
-    store, journal = state.store, state.store._journal
+    store, wal = state.store, state.store.wal
     disk = Disk()
-    journal.before_step = disk
+    wal.before_step = disk
     api = ApiClient(app.test_client())
     acknowledged: dict[str, str] = {}
 
@@ -106,13 +101,13 @@ def test_a_disk_failure_at_any_step_loses_and_duplicates_nothing(tmp_path, step,
         disk.fail("snapshot.write", errno.ENOSPC, once=True)
         assert store.compact() is False
         assert (tmp_path / "db.json.journal.compacting").exists()
-        store._retry_at = 0.0
+        store.retry_compaction_now()
 
     # The failure: every write asks for a compaction, so each step is reached.
-    store._compact_bytes = 0
+    store.compact_bytes = 0
     disk.fail(step, code)
     response = put(api, "c3", "c3@example.com")
-    wait_for_compaction(store)
+    store.wait_for_compaction()
     if step in WRITE_STEPS:
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.get_json()["title"] == "Service Unavailable"
@@ -120,22 +115,22 @@ def test_a_disk_failure_at_any_step_loses_and_duplicates_nothing(tmp_path, step,
     elif step != "close":
         assert response.status_code == 201, "the write was durable; only its compaction failed"
         acknowledged["c3"] = "c3@example.com"
-        assert disk.hits and store._retry_at > 0, "a failed compaction waits before its retry"
+        assert disk.hits and store.next_compaction_at > 0, \
+            "a failed compaction waits before its retry"
     else:
         acknowledged["c3"] = "c3@example.com"
     assert api.get("/customers/c0").get_json()["email"] == "changed@example.com"
-    wait_for_compaction(store)
-    assert os.fstat(journal._file.fileno()).st_ino == os.stat(journal.path).st_ino, \
-        "the open journal is the file on disk"
+    store.wait_for_compaction()
+    assert wal.appends_to_its_path(), "the open log is the file on disk"
     assert not [name for name in TEMPORARY_FILES if (tmp_path / name).is_file()]
 
     # The disk recovers: writes and the retried compaction succeed.
     disk.heal()
-    store._retry_at = 0.0
+    store.retry_compaction_now()
     assert put(api, "c4", "c4@example.com").status_code == 201
     acknowledged["c4"] = "c4@example.com"
-    wait_for_compaction(store)
-    store._compact_bytes = 10 ** 9
+    store.wait_for_compaction()
+    store.compact_bytes = 10 ** 9
     assert put(api, "c5", "c5@example.com").status_code == 201
     acknowledged["c5"] = "c5@example.com"
 
@@ -168,9 +163,9 @@ def test_a_directory_where_a_compaction_writes_is_retried_not_looped(tmp_path):
     for number in range(40):
         with store.transaction() as tx:
             tx.insert(NS, "customers", {"id": f"c{number}", "email": "x@example.com"})
-        wait_for_compaction(store)
-    assert store._journal.generation == 0, "one failed try, then a wait, not a loop"
-    assert store._retry_at > time.monotonic()
+        store.wait_for_compaction()
+    assert store.wal.generation == 0, "one failed try, then a wait, not a loop"
+    assert store.next_compaction_at > time.monotonic()
     store.close()  # the shutdown compaction fails too, cleanly
 
     (tmp_path / "db.json.journal.new").rmdir()

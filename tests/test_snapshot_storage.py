@@ -83,7 +83,7 @@ def test_a_rotation_failing_part_way_does_not_change_a_saved_snapshot(tmp_path):
         if step == "snapshot.write":
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    store._journal.before_step = fail_snapshot
+    store.wal.before_step = fail_snapshot
     assert store.compact() is False  # the records wait in .compacting
     _put(store, "c1", "third@example.com")
 
@@ -91,10 +91,10 @@ def test_a_rotation_failing_part_way_does_not_change_a_saved_snapshot(tmp_path):
         if step == "rotate.create":  # .compacting already holds a copy of the journal
             raise OSError(errno.EFBIG, "File too large")
 
-    store._journal.before_step = fail_after_merge
+    store.wal.before_step = fail_after_merge
     assert store.compact() is False
     _put(store, "c1", "fourth@example.com")
-    store._journal.close()  # killed
+    store.abandon()  # killed
 
     again = Store(path)
     assert _email(again, "c1") == "fourth@example.com"

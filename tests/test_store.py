@@ -1,4 +1,4 @@
-"""The store: TinyDB-compatible files, journal replay, torn records, rollback, locking, threads."""
+"""The store: TinyDB-compatible files, write-ahead log replay, torn records, rollback, locking, threads."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_unclosed_store_is_recovered_from_the_journal(tmp_path):
     with store.transaction() as tx:
         tx.put(NS, "customers", {"id": "a", "name": "renamed"})
         tx.delete(NS, "customers", "b")
-    store._journal.close()  # as if the process were killed: no compaction
+    store.abandon()  # as if the process were killed: no compaction
 
     reopened = Store(path)
     assert reopened.replayed == 2
@@ -149,7 +149,7 @@ def test_torn_final_journal_record_is_dropped(tmp_path):
     path = tmp_path / "db.json"
     store = Store(path)
     insert(store, "a")
-    store._journal.close()
+    store.abandon()
     journal = tmp_path / "db.json.journal"
     with journal.open("ab") as handle:
         handle.write(b'[["put","ns_test/customers",2,{"id":"b"')
@@ -157,7 +157,7 @@ def test_torn_final_journal_record_is_dropped(tmp_path):
     reopened = Store(path)
     assert [doc["id"] for doc in _all(reopened)] == ["a"]
     insert(reopened, "c")
-    reopened._journal.close()
+    reopened.abandon()
     again = Store(path)
     assert [doc["id"] for doc in _all(again)] == ["a", "c"]
     again.close()
@@ -168,7 +168,7 @@ def test_damaged_journal_line_in_the_middle_refuses_to_start(tmp_path):
     store = Store(path)
     insert(store, "a")
     insert(store, "b")
-    store._journal.close()
+    store.abandon()
     journal = tmp_path / "db.json.journal"
     lines = journal.read_bytes().split(b"\n")
     lines[1] = b"not json"
@@ -183,9 +183,9 @@ def test_background_compactions_lose_no_write(tmp_path):
     store = Store(path, compact_bytes=2000)
     for number in range(200):
         insert(store, f"c{number}")
-    store._compactor.join()
-    assert store._journal.generation >= 1
-    store._journal.close()
+    store.wait_for_compaction()
+    assert store.wal.generation >= 1
+    store.abandon()
 
     reopened = Store(path)
     assert reopened.count(NS, "customers") == 200
@@ -199,9 +199,9 @@ def test_crash_between_rotation_and_snapshot_is_recovered(tmp_path):
     path = tmp_path / "db.json"
     store = Store(path)
     insert(store, "a")
-    store._journal.rotate()  # the old journal is now waiting as .compacting
+    store.wal.rotate()  # the old log is now waiting as .compacting
     insert(store, "b")
-    store._journal.close()
+    store.abandon()
 
     assert (tmp_path / "db.json.journal.compacting").exists()
     reopened = Store(path)
@@ -215,13 +215,19 @@ def test_crash_after_snapshot_before_cleanup_replays_nothing_twice(tmp_path):
     store = Store(path)
     insert(store, "a")
     store.save_snapshot(NS, "s")
-    generation, frozen = store._freeze()
-    compacting = (tmp_path / "db.json.journal.compacting").read_bytes()
-    store._journal.write_snapshot(frozen, generation)
-    (tmp_path / "db.json.journal.compacting").write_bytes(compacting)  # cleanup never happened
+    waiting = tmp_path / "db.json.journal.compacting"
+    compacting = []
+
+    def keep_compacting(step: str) -> None:
+        if step == "snapshot.rename":  # rotated, snapshot written, not yet in place
+            compacting.append(waiting.read_bytes())
+
+    store.wal.before_step = keep_compacting
+    assert store.compact() is True
+    waiting.write_bytes(compacting[0])  # cleanup never happened
     with store.transaction() as tx:
         tx.delete(NS, "customers", "a")
-    store._journal.close()
+    store.abandon()
 
     reopened = Store(path)
     assert _all(reopened) == []
@@ -265,10 +271,9 @@ def test_failed_snapshots_keep_every_record_until_one_succeeds(tmp_path):
     store = Store(path, compact_bytes=1000, retry_seconds=0)
     for number in range(150):
         insert(store, f"c{number}")
-        if store._compactor is not None:
-            store._compactor.join()
-    assert store._journal.generation >= 2, "several compactions were tried"
-    store._journal.close()  # killed
+        store.wait_for_compaction()
+    assert store.wal.generation >= 2, "several compactions were tried"
+    store.abandon()  # killed
 
     blocker.rmdir()
     reopened = Store(path)
@@ -286,5 +291,4 @@ def test_dropped_namespaces_leave_no_cached_tables():
             tx.insert(f"ns_{number}", "customers", {"id": "a"})
         store.clear_namespace(f"ns_{number}")
 
-    assert store._index == {}
-    assert len(store._db._tables) == 0
+    assert store.cached_tables() == set()

@@ -1,6 +1,9 @@
-"""State storage: TinyDB in memory, made durable by a journal and an atomically replaced snapshot."""
+"""State storage: TinyDB in memory, made durable by a write-ahead log and an atomically replaced
+snapshot. These are the store's public names; nothing outside this package imports its modules."""
 
-from .journal import StorageError, WriteFailed
 from .store import DuplicateId, Store, Transaction, copy_document
+from .tables import Change
+from .wal import StorageError, WriteAheadLog, WriteFailed
 
-__all__ = ("DuplicateId", "StorageError", "Store", "Transaction", "WriteFailed", "copy_document")
+__all__ = ("Change", "DuplicateId", "StorageError", "Store", "Transaction", "WriteAheadLog",
+           "WriteFailed", "copy_document")

@@ -1,14 +1,17 @@
 """The store: every piece of sandbox state, by namespace and kind, behind one lock.
 
 Services call ``store.transaction()`` and work through the ``Transaction`` it yields. The lock is
-held for the whole operation and its changes are journaled as one line, so a multi-step create
-(tags, token, customer) is all-or-nothing: if anything fails, including the journal write, every
-change it made is undone. Documents are copied in and out, so no caller can change stored state by
+held for the whole operation and its changes go to the write-ahead log as one line, so a
+multi-step create (tags, token, customer) is all-or-nothing: if anything fails, including the log
+write, every change it made is undone. Documents are copied in and out, so no caller can change stored state by
 mutating what it was given.
 
 Each namespace's kind is its own TinyDB table, ``<namespace>/<kind>``, and a namespace's saved
 snapshots are tables too (``<namespace>/snapshots/<name>/<kind>``), so clearing, saving or
 restoring a namespace costs in proportion to that namespace alone.
+
+Nothing outside this package touches the store's private members: tests use the public
+accessors (``path``, ``wal``, ``wait_for_compaction``, ``abandon``...), and a test checks it.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, ValuesView
 
-from .journal import Journal, StorageError, WriteFailed
-from .tables import Change, JournaledTable, Tables, open_tinydb
+from .tables import Change, JournaledTable, LiveTables, Tables
+from .wal import StorageError, WriteAheadLog, WriteFailed
 
 __all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
 
@@ -70,11 +73,12 @@ def snapshot_prefix(namespace: str, name: str) -> str:
 
 
 class Store:
-    """All state, in TinyDB, with an optional journal that makes it survive restarts.
+    """All state, in TinyDB, with an optional write-ahead log that makes it survive restarts.
 
     :param path: the TinyDB snapshot file, or ``None`` to keep everything in memory.
-    :param fsync: fsync the journal after every transaction (survives power loss, slower).
-    :param compact_bytes: fold the journal into the snapshot once it is this large.
+    :param fsync: fsync the log after every transaction (survives power loss, slower).
+    :param compact_bytes: fold the log into the snapshot once it is this large (``compact_bytes``
+        may be changed while the store is open).
     :param retry_seconds: wait this long after a failed compaction before the next try, doubling
         with each failure up to ``MAX_RETRY_SECONDS``, so a full disk is not refilled in a loop.
     :raises StorageError: when the files cannot be opened or another process holds them.
@@ -86,27 +90,37 @@ class Store:
     def __init__(self, path: str | Path | None = None, *, fsync: bool = False,
                  compact_bytes: int = 64 * 1024 * 1024, retry_seconds: float = 1.0):
         self._lock = threading.RLock()
-        self._journal = Journal(Path(path), fsync=fsync) if path is not None else None
-        self._compact_bytes = compact_bytes
+        self._path = Path(path) if path is not None else None
+        self._wal = WriteAheadLog(self._path, fsync=fsync) if self._path is not None else None
+        self.compact_bytes = compact_bytes
         self._compactor: threading.Thread | None = None
         self._retry_seconds = retry_seconds
         self._retry_delay = retry_seconds
         self._retry_at = 0.0
         self.replayed = 0
         data: Tables = {}
-        if self._journal:
-            data, self.replayed = _without_gc(self._journal.open)
+        if self._wal:
+            data, self.replayed = _without_gc(self._wal.open)
             log.info("opened %s: %d tables, replayed %d journal records",
-                     self._journal.snapshot_path, len(data), self.replayed)
-        self._db, self._storage = open_tinydb(data)
-        self._storage.record = self._record
+                     self._wal.snapshot_path, len(data), self.replayed)
+        self._live = LiveTables(data, self._record)
         self._pending: list[Change] | None = None
         self._undo: list[tuple[Change, Any]] = []
-        self._index: dict[str, dict[str, int]] = {}
 
     @property
     def kind(self) -> str:
-        return "tinydb-file" if self._journal else "memory"
+        return "tinydb-file" if self._wal else "memory"
+
+    @property
+    def path(self) -> Path | None:
+        """The snapshot file, or None for a store kept in memory."""
+        return self._path
+
+    @property
+    def wal(self) -> WriteAheadLog | None:
+        """The write-ahead log, or None in memory or once closed: for reading its ``generation``
+        and files, and for tests that inject disk failures through its ``before_step``."""
+        return self._wal
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -115,28 +129,28 @@ class Store:
         """Hold the store for one whole operation; its changes commit or roll back together."""
         with self._lock:
             if self._pending is not None:  # nested: part of the outer transaction
-                yield Transaction(self)
+                yield Transaction(self._live)
                 return
             self._pending, self._undo = [], []
             try:
-                yield Transaction(self)
-                if self._pending and self._journal:
+                yield Transaction(self._live)
+                if self._pending and self._wal:
                     self._append(self._pending)
             except BaseException:
                 self._rollback()
                 raise
             finally:
                 self._pending, self._undo = None, []
-            if (self._journal and self._journal.size > self._compact_bytes
+            if (self._wal and self._wal.size > self.compact_bytes
                     and time.monotonic() >= self._retry_at):
                 self._start_compaction()
 
     def _append(self, changes: list[Change]) -> None:
         try:
-            self._journal.append(changes)
+            self._wal.append(changes)
         except OSError as exc:
-            self._journal.discard_partial()
-            raise WriteFailed(f"cannot write to {self._journal.path}: {exc.strerror or exc}") \
+            self._wal.discard_partial()
+            raise WriteFailed(f"cannot write to {self._wal.path}: {exc.strerror or exc}") \
                 from None
 
     def _record(self, change: Change, before: Any) -> None:
@@ -146,19 +160,17 @@ class Store:
         self._undo.append((change, before))
 
     def _rollback(self) -> None:
-        memory = self._storage.memory
+        memory = self._live.memory
         touched = set()
         for change, before in reversed(self._undo):
-            kind, name = change[0], change[1]
-            if kind == "copy":
-                name = change[2]
+            name = change.table
             touched.add(name)
-            if kind in ("put", "del"):
+            if change.op in ("put", "del"):
                 table = memory.setdefault(name, {})
                 if before is None:
-                    table.pop(str(change[2]), None)
+                    table.pop(str(change.doc_id), None)
                 else:
-                    table[str(change[2])] = before
+                    table[str(change.doc_id)] = before
             elif before is None:
                 memory.pop(name, None)
             else:
@@ -166,30 +178,25 @@ class Store:
         for name in touched:
             if name in memory and not memory[name] and not name.endswith("/@"):
                 del memory[name]  # a table the failed transaction created
-            self._forget(name)
+            self._live.forget(name)
 
     # -- whole tables (namespaces and their snapshots) ----------------------------------------
 
     def _drop(self, name: str) -> None:
-        before = self._storage.memory.pop(name, None)
+        before = self._live.memory.pop(name, None)
         if before is not None:
-            self._record(["drop", name], before)
-        self._forget(name)
+            self._record(Change("drop", name), before)
+        self._live.forget(name)
 
     def _copy(self, source: str, target: str) -> None:
-        before = self._storage.memory.get(target)
-        self._storage.memory[target] = dict(self._storage.memory.get(source, {}))
-        self._record(["copy", source, target], before)
-        self._forget(target)
-
-    def _forget(self, name: str) -> None:
-        """Drop what is cached about a table (its id index and TinyDB's Table object, with its
-        next-id counter and query cache), so dropped namespaces leave nothing behind."""
-        self._index.pop(name, None)
-        self._db._tables.pop(name, None)  # TinyDB keeps every Table it ever made otherwise
+        memory = self._live.memory
+        before = memory.get(target)
+        memory[target] = dict(memory.get(source, {}))
+        self._record(Change("copy", target, source=source), before)
+        self._live.forget(target)
 
     def _tables_with_prefix(self, prefix: str) -> list[str]:
-        return [name for name in self._storage.memory if name.startswith(prefix)]
+        return [name for name in self._live.memory if name.startswith(prefix)]
 
     def _live_tables(self, namespace: str) -> list[str]:
         prefix = f"{namespace}/"
@@ -199,7 +206,7 @@ class Store:
         """Every namespace holding data, with the number of documents of each kind."""
         with self._lock:
             result: dict[str, dict[str, int]] = {}
-            for name, table in self._storage.memory.items():
+            for name, table in self._live.memory.items():
                 namespace, _, kind = name.partition("/")
                 if kind and "/" not in kind and table:
                     result.setdefault(namespace, {})[kind] = len(table)
@@ -210,7 +217,7 @@ class Store:
         with self.transaction():
             removed = {}
             for name in self._live_tables(namespace):
-                removed[name.split("/", 1)[1]] = len(self._storage.memory[name])
+                removed[name.split("/", 1)[1]] = len(self._live.memory[name])
                 self._drop(name)
             return removed
 
@@ -218,10 +225,10 @@ class Store:
         """Drop every namespace's live data, in one pass; return how many documents went."""
         removed: dict[str, int] = {}
         with self.transaction():
-            for name in list(self._storage.memory):
+            for name in list(self._live.memory):
                 namespace, _, kind = name.partition("/")
                 if kind and "/" not in kind:
-                    removed[kind] = removed.get(kind, 0) + len(self._storage.memory[name])
+                    removed[kind] = removed.get(kind, 0) + len(self._live.memory[name])
                     self._drop(name)
         return {kind: count for kind, count in removed.items() if count}
 
@@ -235,9 +242,9 @@ class Store:
             for table in self._live_tables(namespace):
                 kind = table.split("/", 1)[1]
                 self._copy(table, prefix + kind)
-                saved[kind] = len(self._storage.memory[table])
-            self._storage.memory.setdefault(prefix + "@", {})  # marks an empty snapshot
-            self._record(["table", prefix + "@", {}], None)
+                saved[kind] = len(self._live.memory[table])
+            self._live.memory.setdefault(prefix + "@", {})  # marks an empty snapshot
+            self._record(Change("table", prefix + "@", document={}), None)
             return saved
 
     def restore_snapshot(self, namespace: str, name: str) -> dict[str, int] | None:
@@ -245,7 +252,7 @@ class Store:
         with self.transaction():
             prefix = snapshot_prefix(namespace, name)
             saved = [t for t in self._tables_with_prefix(prefix) if not t.endswith("/@")]
-            if not saved and prefix + "@" not in self._storage.memory:
+            if not saved and prefix + "@" not in self._live.memory:
                 return None
             for table in self._live_tables(namespace):
                 self._drop(table)
@@ -253,7 +260,7 @@ class Store:
             for table in saved:
                 kind = table[len(prefix):]
                 self._copy(table, live_table(namespace, kind))
-                restored[kind] = len(self._storage.memory[table])
+                restored[kind] = len(self._live.memory[table])
             return restored
 
     def snapshots(self, namespace: str) -> list[str]:
@@ -282,7 +289,7 @@ class Store:
     # -- durability ---------------------------------------------------------------------------
 
     def _start_compaction(self) -> None:
-        """Start folding the journal into the snapshot in the background; the write that asked
+        """Start folding the log into the snapshot in the background; the write that asked
         for it is already durable, so a failure here is logged and retried later."""
         if self._compactor is not None and self._compactor.is_alive():
             return
@@ -296,15 +303,15 @@ class Store:
         self._compactor.start()
 
     def _freeze(self) -> tuple[int, Tables]:
-        """Rotate the journal and take the tables as they are now (documents are never mutated)."""
+        """Rotate the log and take the tables as they are now (documents are never mutated)."""
         with self._lock:
-            generation = self._journal.rotate()
-            return generation, {name: dict(table) for name, table in self._storage.memory.items()}
+            generation = self._wal.rotate()
+            return generation, {name: dict(table) for name, table in self._live.memory.items()}
 
     def _write_snapshot(self, generation: int, frozen: Tables) -> bool:
         try:
-            self._journal.write_snapshot(frozen, generation)
-        except OSError as exc:  # the journal still holds everything; try again later
+            self._wal.write_snapshot(frozen, generation)
+        except OSError as exc:  # the log still holds everything; try again later
             self._compaction_failed(exc)
             return False
         log.info("compacted the journal into snapshot generation %d", generation)
@@ -318,12 +325,11 @@ class Store:
         self._retry_delay = min(self._retry_delay * 2, self.MAX_RETRY_SECONDS)
 
     def compact(self) -> bool:
-        """Fold the journal into the snapshot now and wait for it; False when that failed (it
-        is logged, and the journal still holds every write)."""
-        if not self._journal:
+        """Fold the log into the snapshot now and wait for it; False when that failed (it is
+        logged, and the log still holds every write)."""
+        if not self._wal:
             return True
-        if self._compactor is not None:
-            self._compactor.join()
+        self.wait_for_compaction()
         try:
             frozen = self._freeze()
         except (OSError, StorageError) as exc:
@@ -332,67 +338,94 @@ class Store:
         return self._write_snapshot(*frozen)
 
     def close(self) -> None:
-        """Fold the journal into the snapshot, so the file alone holds everything; release it.
+        """Fold the log into the snapshot, so the file alone holds everything; release it.
 
         Nothing is rewritten when nothing changed since the last snapshot, and a compaction that
-        fails leaves every write in the journal for the next start.
+        fails leaves every write in the log for the next start.
         """
-        if not self._journal:
+        if not self._wal:
             return
         try:
-            if self._compactor is not None:
-                self._compactor.join()
-            if self._journal.has_records:
+            self.wait_for_compaction()
+            if self._wal.has_records:
                 self.compact()
         finally:
             with self._lock:
-                self._journal.close()
-                self._journal = None
+                self._wal.close()
+                self._wal = None
+
+    def abandon(self) -> None:
+        """Let go of the files as a killed process would: no compaction, nothing more written.
+
+        A test aid for crash recovery: a new ``Store`` on the same path then finds what a restart
+        after ``kill -9`` finds. A background compaction already running is waited for, so the
+        files change no more; the store itself goes on in memory only.
+        """
+        self.wait_for_compaction()
+        with self._lock:
+            if self._wal:
+                self._wal.close()
+                self._wal = None
+
+    def wait_for_compaction(self) -> None:
+        """Return once a background compaction, if one is running, has finished."""
+        compactor = self._compactor
+        if compactor is not None:
+            compactor.join()
+
+    @property
+    def next_compaction_at(self) -> float:
+        """The ``time.monotonic()`` before which no write starts a compaction (0 unless the last
+        one failed): failed compactions wait, so a full disk is not refilled in a loop."""
+        return self._retry_at
+
+    def retry_compaction_now(self) -> None:
+        """End the wait after a failed compaction: the next write past ``compact_bytes`` tries
+        again at once (the doubling delay before later retries stays as it is)."""
+        self._retry_at = 0.0
+
+    def cached_tables(self) -> set[str]:
+        """Tables with anything cached about them (an id index, a TinyDB Table object); dropped
+        namespaces and reads of unknown ones must leave none behind."""
+        with self._lock:
+            return self._live.cached_names()
 
 
 class Transaction:
     """What a service may do to the store while it holds the lock."""
 
-    def __init__(self, store: Store):
-        self._store = store
+    def __init__(self, live: LiveTables):
+        self._live = live
 
     def _table(self, namespace: str, kind: str) -> JournaledTable:
-        return self._store._db.table(live_table(namespace, kind))  # type: ignore[return-value]
+        return self._live.table(live_table(namespace, kind))
 
-    def _index(self, namespace: str, kind: str) -> dict[str, int]:
-        """Ids to TinyDB document ids; cached only for tables that exist, so reads with
-        ever-new keys leave nothing behind."""
-        name = live_table(namespace, kind)
-        index = self._store._index.get(name)
-        if index is None:
-            raw = self._store._storage.memory.get(name)
-            if raw is None:
-                return {}
-            index = {doc["id"]: int(doc_id) for doc_id, doc in raw.items() if "id" in doc}
-            self._store._index[name] = index
-        return index
+    def _ids(self, namespace: str, kind: str) -> dict[str, int]:
+        return self._live.id_index(live_table(namespace, kind))
+
+    def _documents(self, namespace: str, kind: str) -> dict[str, Any]:
+        return self._live.documents(live_table(namespace, kind)) or {}
 
     def get(self, namespace: str, kind: str, doc_id: str) -> dict[str, Any] | None:
-        number = self._index(namespace, kind).get(doc_id)
+        number = self._ids(namespace, kind).get(doc_id)
         if number is None:
             return None
-        raw = self._store._storage.memory[live_table(namespace, kind)][str(number)]
-        return copy_document(raw)
+        return copy_document(self._documents(namespace, kind)[str(number)])
 
     def exists(self, namespace: str, kind: str, doc_id: str) -> bool:
-        return doc_id in self._index(namespace, kind)
+        return doc_id in self._ids(namespace, kind)
 
     def insert(self, namespace: str, kind: str, document: dict[str, Any]) -> None:
         """Add a new document; its ``id`` must be new in that namespace and kind."""
-        index = self._index(namespace, kind)
+        index = self._ids(namespace, kind)
         if document["id"] in index:
             raise DuplicateId(document["id"])
         index[document["id"]] = self._table(namespace, kind).insert(copy_document(document))
-        self._store._index[live_table(namespace, kind)] = index
+        self._live.keep_index(live_table(namespace, kind), index)
 
     def put(self, namespace: str, kind: str, document: dict[str, Any]) -> bool:
         """Insert or replace by ``id``; return True when the document is new."""
-        number = self._index(namespace, kind).get(document["id"])
+        number = self._ids(namespace, kind).get(document["id"])
         if number is None:
             self.insert(namespace, kind, document)
             return True
@@ -400,14 +433,14 @@ class Transaction:
         return False
 
     def delete(self, namespace: str, kind: str, doc_id: str) -> bool:
-        number = self._index(namespace, kind).pop(doc_id, None)
+        number = self._ids(namespace, kind).pop(doc_id, None)
         if number is None:
             return False
         self._table(namespace, kind).remove_ids([number])
         return True
 
     def count(self, namespace: str, kind: str) -> int:
-        return len(self._store._storage.memory.get(live_table(namespace, kind), ()))
+        return len(self._documents(namespace, kind))
 
     def view(self, namespace: str, kind: str) -> ValuesView[dict[str, Any]]:
         """The stored documents themselves, in insertion order, for reading while the lock is held.
@@ -416,16 +449,15 @@ class Transaction:
         (``copy_document``) whatever leaves the transaction. Lists over large namespaces use this
         to copy only the page they return, at a cost that does not grow with the namespace.
         """
-        return self._store._storage.memory.get(live_table(namespace, kind), {}).values()
+        return self._documents(namespace, kind).values()
 
     def all(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         """Every document of a namespace and kind, in insertion order, as copies."""
-        raw = self._store._storage.memory.get(live_table(namespace, kind), {})
-        return [copy_document(doc) for doc in raw.values()]
+        return [copy_document(doc) for doc in self._documents(namespace, kind).values()]
 
     def find(self, namespace: str, kind: str,
              predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Every document of a namespace and kind that ``predicate`` accepts, as copies."""
-        if live_table(namespace, kind) not in self._store._storage.memory:
+        if self._live.documents(live_table(namespace, kind)) is None:
             return []
         return [copy_document(dict(doc)) for doc in self._table(namespace, kind).search(predicate)]

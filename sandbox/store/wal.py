@@ -1,14 +1,16 @@
-"""The durable side of the store: a TinyDB snapshot file plus an append-only journal beside it.
+"""The durable side of the store: a TinyDB snapshot file plus a write-ahead log beside it.
 
-Files, for ``--db data/db.json``:
+Files, for ``--db data/db.json`` (the write-ahead log's files keep the ``.journal`` names that
+existing databases use):
 
 - ``db.json``: the snapshot, a plain TinyDB JSON file, only ever replaced whole (temporary file,
   fsync, rename), so no crash can leave it unreadable. Its ``__sandbox__`` table records the
   snapshot's generation and the sequence number of the first record it does not hold.
-- ``db.json.journal``: one JSON line per committed transaction, written to the kernel before the
-  response goes out, so a ``kill -9`` loses nothing acknowledged. Its first line names the
-  snapshot generation it applies on top of and the sequence number of its first record.
-- ``db.json.journal.compacting``: the previous journal while a compaction folds it into a new
+- ``db.json.journal``: the write-ahead log, one JSON line per committed transaction, written to
+  the kernel before the response goes out, so a ``kill -9`` loses nothing acknowledged. Its first
+  line names the snapshot generation it applies on top of and the sequence number of its first
+  record.
+- ``db.json.journal.compacting``: the previous log while a compaction folds it into a new
   snapshot; removed once the snapshot is in place.
 - ``db.json.lock``: held (``flock``) while a process has the database open.
 
@@ -31,14 +33,14 @@ from typing import Any, BinaryIO, Callable, Iterable
 
 from .tables import Change, Tables
 
-__all__ = ("Journal", "StorageError", "WriteFailed", "apply_change", "META_TABLE")
+__all__ = ("META_TABLE", "StorageError", "WriteAheadLog", "WriteFailed")
 
 log = logging.getLogger("sandbox.store")
 
 #: Table in the snapshot file that holds the sandbox's own bookkeeping.
 META_TABLE = "__sandbox__"
 
-#: Errors that mean "this file system cannot make a hard link" (then the journal is copied).
+#: Errors that mean "this file system cannot make a hard link" (then the log is copied).
 _NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 
@@ -51,23 +53,6 @@ class WriteFailed(StorageError):
 
     The change was undone in memory, so what is stored and what is served stay the same.
     """
-
-
-def apply_change(tables: Tables, change: Change) -> None:
-    """Apply one change record to TinyDB-layout data (used by replay)."""
-    kind, name = change[0], change[1]
-    if kind == "put":
-        tables.setdefault(name, {})[str(change[2])] = change[3]
-    elif kind == "del":
-        tables.get(name, {}).pop(str(change[2]), None)
-    elif kind == "drop":
-        tables.pop(name, None)
-    elif kind == "table":
-        tables[name] = {str(doc_id): doc for doc_id, doc in change[2].items()}
-    elif kind == "copy":
-        tables[change[2]] = dict(tables.get(name, {}))
-    else:
-        raise ValueError(f"unknown change kind {kind!r}")
 
 
 def _encode(value: Any) -> str:
@@ -118,8 +103,8 @@ def _counter(value: Any) -> int:
     return value
 
 
-class Journal:
-    """Appends committed transactions to the journal; loads, rotates and compacts the files.
+class WriteAheadLog:
+    """Appends committed transactions to the log; loads, rotates and compacts the files.
 
     The open journal is one file object, the only owner of its descriptor: rotation swaps in a
     new one only after every step that can fail has succeeded, so a descriptor number is never
@@ -208,8 +193,8 @@ class Journal:
     @staticmethod
     def _replay(tables: Tables, path: Path, line_number: int, line: bytes) -> None:
         try:
-            for change in json.loads(line):
-                apply_change(tables, change)
+            for record in json.loads(line):
+                Change.from_record(record).apply(tables)
         except (ValueError, IndexError, TypeError, AttributeError, KeyError,
                 RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
@@ -292,7 +277,7 @@ class Journal:
 
         :raises OSError: when the line cannot be written (disk full, read-only file system).
         """
-        line = (_encode(list(changes)) + "\n").encode("utf-8")
+        line = (_encode([change.record() for change in changes]) + "\n").encode("utf-8")
         self._step("append")
         view = memoryview(line)
         while view:
@@ -312,6 +297,13 @@ class Journal:
         except OSError:
             log.error("could not cut a partial record from %s; it is dropped at start-up",
                       self.path)
+
+    def appends_to_its_path(self) -> bool:
+        """Whether the open file is the one at ``path`` (after a failed rotation it must still be:
+        appends never go to a file that was renamed away or replaced)."""
+        if self._file is None:
+            return False
+        return os.fstat(self._file.fileno()).st_ino == os.stat(self.path).st_ino
 
     @property
     def has_records(self) -> bool:
