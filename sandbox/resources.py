@@ -1,4 +1,4 @@
-"""What each listable resource declares, once: the fields a list sorts, filters, searches and expands.
+"""What each listable resource declares once: the fields its list sorts, filters, searches, expands.
 
 The list machinery (``schemas.list_query`` parses, ``services.filters`` compiles filters,
 ``services.paging`` picks the page) reads only these declarations, so a new resource is listed

@@ -1,4 +1,4 @@
-"""The list query string, ``limit`` ``offset`` ``sort`` ``filter`` ``q`` ``fields`` ``expand``, as a schema.
+"""A list's query string (limit, offset, sort, filter, q, fields, expand) as a marshmallow schema.
 
 One marshmallow schema per declared resource (``sandbox.resources``) reads the raw parameters
 into a ``paging.ListQuery`` the listing service consumes, or refuses them with one 422 naming

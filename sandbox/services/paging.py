@@ -1,9 +1,9 @@
-"""Choosing a list's page: the compiled query, and the filter-sort-slice that applies it. Pure Python.
+"""Choosing a list's page: the compiled query and the filter-sort-slice that applies it.
 
 A namespace may hold a hundred thousand documents, so a page is chosen without copying them: the
 stored documents are scanned once, in place, and only the chosen ones are handed back, still
 uncopied, for the caller to copy while it holds the store lock. A query with no filter, no ``q``
-and no sort does not even scan: it slices the page straight out.
+and no sort does not even scan: it slices the page straight out. Pure Python.
 """
 
 from __future__ import annotations
