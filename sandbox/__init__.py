@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .version import __version__
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ("create_app", "__version__")
 
 
-def create_app(overrides: Mapping[str, Any] | None = None) -> "Flask":
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the sandbox app: defaults, then ``SANDBOX_*`` variables, then ``overrides``.
 
     :raises ConfigError: for a setting that cannot be used.

@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .config import SETTINGS, ConfigError
 from .version import __version__
@@ -124,9 +124,14 @@ def _serve(overrides: dict[str, object]) -> int:
 
 
 def _fixtures_command(action: str, folder_setting: str | None) -> int:
+    from .fixtures import (
+        check_fixture_set,
+        fixture_counts,
+        fixture_names,
+        fixtures_dir,
+        read_fixture,
+    )
     from .problems import SandboxError
-    from .fixtures import (check_fixture_set, fixture_counts, fixture_names, fixtures_dir,
-                           read_fixture)
 
     folder = fixtures_dir(folder_setting or os.environ.get("SANDBOX_FIXTURES_DIR"))
     names = fixture_names(folder)

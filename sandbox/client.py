@@ -12,8 +12,9 @@ that can apply to every namespace (reset, clock, faults, clearing the journal) d
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -96,14 +97,14 @@ class SandboxClient:
     def __repr__(self) -> str:
         return f"SandboxClient({self.base_url!r})"
 
-    def for_key(self, api_key: str | None) -> "SandboxClient":
+    def for_key(self, api_key: str | None) -> SandboxClient:
         """The same sandbox and session, seen from another namespace."""
         return SandboxClient(self.base_url, api_key, self.admin_token, self.timeout, self.session)
 
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "SandboxClient":
+    def __enter__(self) -> SandboxClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

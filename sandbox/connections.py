@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Hashable
+from collections.abc import Hashable
 
 __all__ = ("ConnectionTable", "IDLE", "HEAD", "BODY", "BUSY")
 

@@ -15,8 +15,14 @@ from typing import Any
 from flask import Flask, Response, current_app, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
-from .problems import (BadRequest, NotFound, SandboxError, TooManyRequests, Unauthorized,
-                       ValidationFailed)
+from .problems import (
+    BadRequest,
+    NotFound,
+    SandboxError,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from .store import WriteFailed
 
 __all__ = (

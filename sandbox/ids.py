@@ -58,7 +58,7 @@ class Clock:
             return frozen
         return datetime.now(timezone.utc) + self._offset
 
-    def copy(self) -> "Clock":
+    def copy(self) -> Clock:
         """A clock that stands where this one stands and then moves on its own."""
         twin = Clock()
         with self._lock:

@@ -7,7 +7,8 @@ into responses.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = (
     "SandboxError",

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -65,7 +66,7 @@ def sandbox_server_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def sandbox_server(pytestconfig: pytest.Config,
-                   sandbox_server_options: dict[str, Any]) -> Iterator["SandboxServer"]:
+                   sandbox_server_options: dict[str, Any]) -> Iterator[SandboxServer]:
     """The sandbox for this session (for this worker, under pytest-xdist)."""
     from .testing import LiveServer, SandboxServer
 
@@ -90,8 +91,8 @@ def sandbox_server(pytestconfig: pytest.Config,
 
 
 @pytest.fixture
-def sandbox(sandbox_server: "SandboxServer",
-            request: pytest.FixtureRequest) -> Iterator["SandboxNamespace"]:
+def sandbox(sandbox_server: SandboxServer,
+            request: pytest.FixtureRequest) -> Iterator[SandboxNamespace]:
     """A namespace of the session's sandbox for this test alone, reset on entry."""
     from .client import SandboxConnectionError
     from .testing import SandboxNamespace, new_api_key
@@ -118,7 +119,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-def journal_report(namespace: "SandboxNamespace") -> str:
+def journal_report(namespace: SandboxNamespace) -> str:
     """The namespace's requests, oldest first, one line each (and the fault that fired)."""
     from .client import SandboxClientError
 

@@ -13,7 +13,8 @@ import json
 import re
 import threading
 from collections import OrderedDict, deque
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .auth import redact
 

@@ -7,8 +7,8 @@ by declaring its fields here, in a few lines. Pure data: no Flask, no marshmallo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 __all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS")
 

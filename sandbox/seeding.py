@@ -16,8 +16,14 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from .config import ConfigError
-from .fixtures import (check_fixture_set, fixture_names, fixtures_dir, load_fixture_set,
-                       problem_summary, read_fixture)
+from .fixtures import (
+    check_fixture_set,
+    fixture_names,
+    fixtures_dir,
+    load_fixture_set,
+    problem_summary,
+    read_fixture,
+)
 from .problems import SandboxError
 
 if TYPE_CHECKING:

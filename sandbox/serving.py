@@ -27,7 +27,8 @@ import socket
 import struct
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import gevent
 import gevent.socket
@@ -410,7 +411,7 @@ class Server:
 
     @classmethod
     def from_config(cls, app: Callable, config: dict[str, Any], host: str | None = None,
-                    port: int | None = None) -> "Server":
+                    port: int | None = None) -> Server:
         """A server with the connection limits of ``config`` (``sandbox.config``)."""
         return cls(app, config["host"] if host is None else host,
                    config["port"] if port is None else port, config["max_connections"],

@@ -43,7 +43,7 @@ class SandboxState:
         self.faults = FaultRegistry(self.clock_for, self.config["max_fault_rules"])
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "SandboxState":
+    def from_config(cls, config: dict[str, Any]) -> SandboxState:
         path = None if config["db"] == "memory" else config["db"]
         store = Store(path, fsync=config["fsync"], compact_bytes=config["journal_compact_bytes"])
         return cls(config=config, store=store, ids=IdGenerator(config["seed"]))

@@ -71,9 +71,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -961,6 +962,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def header(settings: Settings, loadgen: LoadGenerator) -> str:
     """What was run, on what, so two tables can be compared honestly."""
     import platform
+
     from sandbox.version import __version__
     mode = (f"QUICK SMOKE RUN ({count(settings.top)} stands in for 100,000; not a measurement "
             "of record)" if settings.quick else "full run")

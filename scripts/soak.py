@@ -64,15 +64,29 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import (CUSTOMER, HOST, children_cpu, cpu_seconds, free_port,  # noqa: E402
-                   kill_children, percentile, proc_status, python_workers, sandbox_argv, spawn,
-                   stop, tail, wait_first_201)
+from bench import (  # noqa: E402
+    CUSTOMER,
+    HOST,
+    children_cpu,
+    cpu_seconds,
+    free_port,
+    kill_children,
+    percentile,
+    proc_status,
+    python_workers,
+    sandbox_argv,
+    spawn,
+    stop,
+    tail,
+    wait_first_201,
+)
 
 DURABLE, EPHEMERAL, FAULT = "durable", "ephemeral", "fault"
 NAMESPACES = {DURABLE: 4, EPHEMERAL: 2, FAULT: 2}
@@ -201,7 +215,7 @@ class Ledger:
         if len(found) < EXAMPLES:
             found.append(text)
 
-    def merge(self, other: "Ledger") -> None:
+    def merge(self, other: Ledger) -> None:
         for key, ids in other.acked.items():
             self.acked.setdefault(key, {}).update(ids)
         for key, ids in other.uncertain.items():
@@ -964,6 +978,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 def describe(settings: Settings, tag: str, port: int) -> str:
     """What was run, on what, so two soaks can be compared honestly."""
     import platform
+
     from sandbox.version import __version__
     server = (f"already running at {settings.url}" if settings.url else
               f"started here: serve --port {port} --db <temp>/db.json --rate-limit 0 "

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -68,7 +69,7 @@ class ApiClient:
         kwargs["headers"] = self._headers(kwargs.get("headers"))
         return self.client.open(path, method=method, **kwargs)
 
-    def with_key(self, key: str | None) -> "ApiClient":
+    def with_key(self, key: str | None) -> ApiClient:
         return ApiClient(self.client, key)
 
 
@@ -95,7 +96,7 @@ class LiveSandbox:
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
         self.log = tempfile.TemporaryFile(mode="w+")
 
-    def start(self, timeout: float = 10.0) -> "LiveSandbox":
+    def start(self, timeout: float = 10.0) -> LiveSandbox:
         command = [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port),
                    "--db", self.db, *self.extra]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, OTHER_KEY
+
 from sandbox.admin import operations
 
 

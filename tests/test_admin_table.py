@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import API_KEY, OTHER_KEY
+
 from sandbox.admin.routes import ADMIN_PREFIX, ADMIN_ROUTES, AdminRoute
 from sandbox.client import SandboxClient
 from sandbox.testing import LiveServer

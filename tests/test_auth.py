@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import API_KEY, OTHER_KEY
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94LXRlc3QifQ.c2lnbmF0dXJlLTAxMjM0NTY3ODk"

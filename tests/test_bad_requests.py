@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import API_KEY
 
 import sandbox.api.customers
-from conftest import API_KEY
+
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 

@@ -7,9 +7,9 @@ a deployed sandbox must still answer problem JSON and log the traceback for its 
 from __future__ import annotations
 
 import pytest
+from conftest import API_KEY
 
 import sandbox.api.customers
-from conftest import API_KEY
 from sandbox import create_app
 
 

@@ -9,11 +9,10 @@ import shlex
 import subprocess
 from pathlib import Path
 
-import pytest
 import requests
 import yaml
-
 from conftest import LiveSandbox, free_port
+
 from sandbox.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,11 +9,15 @@ from datetime import datetime, timezone
 
 import pytest
 import requests
-
 from conftest import API_KEY, OTHER_KEY, LiveSandbox, free_port
+
 from sandbox import errors as server_errors
-from sandbox.client import (SandboxAPIError, SandboxClient, SandboxClientError,
-                            SandboxConnectionError)
+from sandbox.client import (
+    SandboxAPIError,
+    SandboxClient,
+    SandboxClientError,
+    SandboxConnectionError,
+)
 from sandbox.testing import LiveServer
 
 

@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 
 import pytest
-
 from payloads import SERVER_OWNED, full_customer
 
 CUSTOMER_ID = re.compile(r"^cus_[0-9A-HJKMNP-TV-Z]{26}$")

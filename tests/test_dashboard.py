@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import API_KEY, OTHER_KEY, LiveSandbox
+
 from sandbox.auth import fingerprint
+
 SCRIPT = "<script>alert(1)</script>"
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,12 +19,11 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import API_KEY, OTHER_KEY, ApiClient, LiveSandbox
+
 from sandbox import create_app
 from sandbox.auth import namespace_for
 from sandbox.store import Store

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
 from conftest import OTHER_KEY, ApiClient
+
 from sandbox.faults import Action, FaultRegistry, Rule, path_matches
 from sandbox.ids import Clock
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import LiveSandbox
 
 _keys = itertools.count()

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import API_KEY, free_port
+
 from sandbox import create_app
 from sandbox.config import ConfigError
 

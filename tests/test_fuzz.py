@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import API_KEY, LiveSandbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import API_KEY, LiveSandbox
 
 CUSTOMER_KEYS = ["email", "firstName", "lastName", "websiteId", "locale", "isEddRequired",
                  "personId", "preferredPayoutInstrumentId", "customFields", "notificationEmails",

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from tinydb import TinyDB
-
 from conftest import API_KEY, OTHER_KEY, LiveSandbox
+from tinydb import TinyDB
 
 #: Bodies no write route may accept, each with the status family it must get.
 HOSTILE_BODIES = [

@@ -9,10 +9,9 @@ import re
 import sys
 
 import pytest
+from conftest import API_KEY
 
 from sandbox.requestjournal import RequestJournal, mask_card_data
-
-from conftest import API_KEY
 
 PAN = "4111111111111111"
 KEY = {"REB-APIKEY": API_KEY}

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
 from conftest import API_KEY, OTHER_KEY
+
 from sandbox.services import listing
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)

@@ -11,13 +11,18 @@ from werkzeug.datastructures import MultiDict
 
 from sandbox.problems import ValidationFailed
 from sandbox.resources import CUSTOMERS, INSTANT, NUMBER, TAGS, TEXT, ListedResource
-from sandbox.schemas.list_query import (DEFAULT_LIMIT, MAX_LIMIT, MAX_Q_LENGTH, load_expand,
-                                        load_list_query, list_query_parameters)
+from sandbox.schemas.list_query import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_Q_LENGTH,
+    list_query_parameters,
+    load_expand,
+    load_list_query,
+)
 from sandbox.services.filters import FilterRefused, compile_filter
 from sandbox.services.listing import list_documents
 from sandbox.services.paging import select_fields
 from sandbox.store import Store
-
 
 #: A second resource, declared the way payment instruments and transactions will be.
 WIDGETS = ListedResource(

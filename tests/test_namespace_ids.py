@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from conftest import API_KEY, OTHER_KEY
+
 from sandbox import create_app
 from sandbox.auth import fingerprint, namespace_for
 from sandbox.store import Store

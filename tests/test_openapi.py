@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from conftest import API_KEY, OTHER_KEY
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-
-from conftest import API_KEY, OTHER_KEY
 from payloads import full_customer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

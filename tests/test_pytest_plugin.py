@@ -9,15 +9,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 # Imported before pytester snapshots sys.modules, so in-process runs do not import the app,
 # gevent or hypothesis (whose pytest plugin loads it at the end of every run) anew each time.
 import hypothesis  # noqa: F401
+import pytest
+from conftest import LiveSandbox
+
 import sandbox.app  # noqa: F401
 import sandbox.pytest_plugin  # noqa: F401
 import sandbox.testing  # noqa: F401
-from conftest import LiveSandbox
 from sandbox.testing import new_api_key
 
 pytest_plugins = ["pytester"]

@@ -19,13 +19,13 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import pytest
-
 import hypothesis  # noqa: F401  (kept out of pytester's module snapshot; see test_pytest_plugin)
+import pytest
+from conftest import LiveSandbox
+
 import sandbox.app  # noqa: F401
 import sandbox.pytest_plugin  # noqa: F401
 import sandbox.testing  # noqa: F401
-from conftest import LiveSandbox
 
 pytest_plugins = ["pytester"]
 

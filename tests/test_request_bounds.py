@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.schemas.customer import MAX_TAGS
 from sandbox.resources import CUSTOMERS
 from sandbox.schemas import list_query as listing
+from sandbox.schemas.customer import MAX_TAGS
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import API_KEY
+
 from sandbox import create_app
 from sandbox.config import ConfigError
 

@@ -4,8 +4,8 @@ every namespace still starts with the fixture set."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import API_KEY
+
 from sandbox import create_app, seeding
 
 LIMIT = 5

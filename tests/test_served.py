@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import requests
-from tinydb import TinyDB
-
 from conftest import API_KEY, LiveSandbox
+from tinydb import TinyDB
 
 
 def test_served_create_and_read_back(live):

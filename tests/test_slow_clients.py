@@ -10,7 +10,6 @@ import time
 
 import pytest
 import requests
-
 from conftest import API_KEY, LiveSandbox
 
 HEADERS = {"REB-APIKEY": API_KEY}
@@ -54,7 +53,7 @@ def _drip_until_answered(sock: socket.socket, chunk: bytes, seconds: float) -> b
             break
         try:
             data = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError:
             return b"<closed>"

@@ -7,8 +7,8 @@ import errno
 import os
 
 import pytest
-
 from conftest import API_KEY, OTHER_KEY, ApiClient
+
 from sandbox import create_app
 from sandbox.config import load_config
 from sandbox.store import Store

@@ -7,7 +7,6 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from conftest import API_KEY
 
 PUBLISHABLE = "pk_sandbox" + API_KEY[len("sk_sandbox"):]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import API_KEY
 from payloads import SERVER_OWNED, full_customer
+
 PROBLEM_KEYS = {"type", "title", "status", "detail", "invalidFields"}
 CONTACT_TEXT = ("firstName", "lastName", "organization", "address", "address2", "city",
                 "region", "country", "postalCode", "jobTitle")

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import API_KEY, LiveSandbox
+
 from sandbox.config import ConfigError, load_config
 
 

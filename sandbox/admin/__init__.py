@@ -8,7 +8,8 @@ limited and never recorded in the request journal.
 from __future__ import annotations
 
 import hmac
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, request
 

@@ -13,8 +13,13 @@ from typing import Any
 
 from ..errors import BadRequest, NotFound, ValidationFailed
 from ..faults import Action, Rule, RuleLimitReached, normalise_path
-from ..fixtures import (describe_fixtures, export_namespace, fixtures_dir, load_fixture_set,
-                        read_fixture)
+from ..fixtures import (
+    describe_fixtures,
+    export_namespace,
+    fixtures_dir,
+    load_fixture_set,
+    read_fixture,
+)
 from ..namespacesalt import clear_all_keeping_salt
 from ..schemas.admin import EARLIEST, LATEST
 from ..seeding import SEEDED_KIND, seed_namespace

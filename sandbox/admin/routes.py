@@ -9,8 +9,9 @@ which ``tests/test_admin_table.py`` holds to the client's real requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from flask import Response
 

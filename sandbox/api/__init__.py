@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import customers, tokens  # noqa: F401  (each adds its routes to the blueprint)
-from . import customer_list  # noqa: F401
+from . import (  # noqa: F401  (each adds its routes to the blueprint)
+    customer_list,  # noqa: F401
+    customers,
+    tokens,
+)
 from .routing import bp
 
 __all__ = ("init_app",)

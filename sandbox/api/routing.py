@@ -20,8 +20,8 @@ from ..jsonbody import parse_json_object
 from ..problems import NotFound
 from ..schemas import load
 from ..seeding import seed_namespace
-from ..serving import NETWORK_FAULT_KEY
 from ..services.context import Context
+from ..serving import NETWORK_FAULT_KEY
 from ..state import get_state
 from .faulting import inject_after, inject_before
 

@@ -7,7 +7,7 @@ from typing import Any
 from apispec import APISpec
 
 from ..admin.routes import ADMIN_ROUTES, AdminRoute, Answer
-from .components import (JSON, NAMESPACE, OPTIONAL_NAMESPACE, error_refs, path_parameters_of)
+from .components import JSON, NAMESPACE, OPTIONAL_NAMESPACE, error_refs, path_parameters_of
 
 __all__ = ("add_admin",)
 

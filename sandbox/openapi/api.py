@@ -8,8 +8,12 @@ from typing import Any
 from apispec import APISpec
 
 from ..schemas import CustomerSchema, TokenSchema
-from ..schemas.responses import (CustomerResponseSchema, LeadSourceResponseSchema, ProblemSchema,
-                                 TokenResponseSchema)
+from ..schemas.responses import (
+    CustomerResponseSchema,
+    LeadSourceResponseSchema,
+    ProblemSchema,
+    TokenResponseSchema,
+)
 from .components import JSON, error_refs, header_refs, json_answer, path_parameters_of
 from .customer_list import CUSTOMER_LIST_PARAMETERS
 

@@ -7,7 +7,6 @@ Writable fields are declared with Rebilly's limits. Fields the server owns are l
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates

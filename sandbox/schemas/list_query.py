@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load
 
 from ..problems import ValidationFailed
 from ..resources import ListedResource
-from ..services.filters import (MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, FilterRefused,
-                                compile_filter)
+from ..services.filters import MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, FilterRefused, compile_filter
 from ..services.paging import ListQuery
 from .base import flatten_errors
 
@@ -202,7 +202,7 @@ def _expand_field(resource: ListedResource) -> ExpandParameter:
                            resource=resource)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema(resource: ListedResource) -> ListQuerySchema:
     """The list schema of one resource, built once from its declaration."""
     declared = {

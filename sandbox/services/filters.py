@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..resources import BOOLEAN, INSTANT, TAGS, TEXT
 from .values import Reader, reader

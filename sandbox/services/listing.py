@@ -8,8 +8,9 @@ customer's lead source and embeds belong to the same moment as the page itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..store import Store, Transaction, copy_document
 from .context import Context

@@ -8,9 +8,10 @@ and no sort does not even scan: it slices the page straight out. Pure Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Sequence
+from typing import Any
 
 from ..resources import ListedResource
 from .filters import Predicate, all_of, search_predicate

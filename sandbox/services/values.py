@@ -6,8 +6,9 @@ reader is built once per field and kept as small as the kind allows. Pure Python
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from ..resources import BOOLEAN, INSTANT, NUMBER, TAGS, TEXT
 

@@ -20,9 +20,10 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, ValuesView
+from typing import Any
 
 from .tables import Change, JournaledTable, LiveTables, Tables
 from .wal import StorageError, WriteAheadLog, WriteFailed
@@ -125,7 +126,7 @@ class Store:
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator["Transaction"]:
+    def transaction(self) -> Iterator[Transaction]:
         """Hold the store for one whole operation; its changes commit or roll back together."""
         with self._lock:
             if self._pending is not None:  # nested: part of the outer transaction

@@ -13,7 +13,8 @@ over them, an id index per table), so neither reaches into TinyDB's internals.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -58,7 +59,7 @@ class Change(NamedTuple):
         raise ValueError(f"unknown change kind {op!r}")
 
     @classmethod
-    def from_record(cls, record: Any) -> "Change":
+    def from_record(cls, record: Any) -> Change:
         """Read one change back from its JSON list.
 
         :raises ValueError, IndexError, TypeError, KeyError: when the record is damaged.
