@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak docs clean
+.PHONY: run test test-quick lint bench soak docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ run: $(STAMP)
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/rebilly-sandbox fixtures check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests that need no served sandbox, no browser and no long wait: seconds, not minutes.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not served and not slow and not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || echo "wrk could not be installed: using the Python load generator"
