@@ -110,7 +110,8 @@ def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[
         return token
     if value.startswith("pk_"):
         if value.startswith("pk_live_"):
-            raise Unauthorized("A live publishable key (pk_live_…) cannot be used against a sandbox.")
+            raise Unauthorized(
+                "A live publishable key (pk_live_…) cannot be used against a sandbox.")
         if not allow_publishable:
             raise Unauthorized(
                 "A publishable key (pk_…) only works for payment tokens; "

@@ -104,7 +104,8 @@ def _serve(overrides: dict[str, object]) -> int:
         return 3
     state = app.extensions["sandbox"]
     config = state.config
-    logging.basicConfig(level=config["log_level"].upper(), format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=config["log_level"].upper(),
+                        format="%(asctime)s %(name)s %(message)s")
     try:
         server = Server.from_config(app, config)
     except OSError as exc:
@@ -113,8 +114,9 @@ def _serve(overrides: dict[str, object]) -> int:
               f"{exc.strerror or exc}", file=sys.stderr)
         return 4
     server.stop_on_signals()
-    log.info("rebilly-sandbox %s listening on %s (store: %s %s)", __version__, server.url,
-             state.store.kind, config["db"])
+    log.info("rebilly-sandbox %s listening on %s (store: %s)", __version__, server.url,
+             state.store.kind if state.store.path is None
+             else f"{state.store.kind} {state.store.path}")
     try:
         server.run()
     finally:

@@ -2,8 +2,9 @@
 
 One method per admin operation, so a suite reads ``client.add_fault(status=503, times=1)``
 instead of hand-built URLs and JSON; the admin route table (``sandbox.admin.routes``) names the
-methods that call each operation, and a test holds the two together. Built on ``requests``; any non-2xx answer raises
-``SandboxAPIError`` carrying the problem body, so a failed set-up step names its cause.
+methods that call each operation, and a test holds the two together. Built on ``requests``; any
+non-2xx answer raises ``SandboxAPIError`` carrying the problem body, so a failed set-up step names
+its cause.
 
 The namespace is the one of ``api_key`` (sent as ``REB-APIKEY``); without a key, operations
 that can apply to every namespace (reset, clock, faults, clearing the journal) do.
@@ -150,10 +151,11 @@ class SandboxClient:
         while True:
             try:
                 return self.health()
-            except SandboxConnectionError:
+            except SandboxConnectionError as exc:
                 if time.monotonic() >= deadline:
                     raise SandboxConnectionError(
-                        f"the sandbox at {self.base_url} was not ready within {timeout}s")
+                        f"the sandbox at {self.base_url} was not ready within {timeout}s"
+                    ) from exc
                 time.sleep(0.05)
 
     def reset(self, all_namespaces: bool = False) -> dict[str, Any]:

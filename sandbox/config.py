@@ -169,8 +169,8 @@ def _check(config: dict[str, Any]) -> None:
     per_address = config["max_connections_per_address"]
     if per_address is not None and per_address < 1:
         raise ConfigError(f"max_connections_per_address must be at least 1, got {per_address}")
-    for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window", "journal_entries",
-                 "max_fault_rules"):
+    for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window",
+                 "journal_entries", "max_fault_rules"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["max_snapshots"] < 1:

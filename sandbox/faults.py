@@ -142,7 +142,8 @@ class Rule:
         if not self.action.delay_ms:
             return 0
         low, high = self.action.delay_ms
-        return low + int(_unit_interval(self.seed, self._identity, "delay", number) * (high - low + 1))
+        spread = _unit_interval(self.seed, self._identity, "delay", number)
+        return low + int(spread * (high - low + 1))
 
     def remaining(self) -> int | None:
         return None if self.times is None else max(self.times - self.fired, 0)

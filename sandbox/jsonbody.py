@@ -127,7 +127,8 @@ def _check_strings(document: dict[str, Any]) -> None:
             for key, item in value.items():
                 where = f"{path}.{key}" if path else key
                 if _BAD_CHARACTERS.search(key):
-                    raise BadRequest(f"The key {where!r} holds a NUL character or a lone surrogate.")
+                    raise BadRequest(
+                        f"The key {where!r} holds a NUL character or a lone surrogate.")
                 stack.append((where, item))
         elif isinstance(value, list):
             stack.extend((f"{path}.{index}", item) for index, item in enumerate(value))

@@ -195,7 +195,8 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-            raise RuntimeError("server did not stop within the timeout after SIGTERM")
+            raise RuntimeError(
+                "server did not stop within the timeout after SIGTERM") from None
     if process in _CHILDREN:
         _CHILDREN.remove(process)
 
@@ -666,8 +667,9 @@ def render(rows: list[Row]) -> str:
     cells += [[getattr(row, attribute) for _, attribute, _ in COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
     def line(values: list[str]) -> str:
+        aligned = zip(values, widths, COLUMNS, strict=True)
         return "  ".join(value.ljust(width) if align == "<" else value.rjust(width)
-                         for value, width, (_, _, align) in zip(values, widths, COLUMNS)).rstrip()
+                         for value, width, (_, _, align) in aligned).rstrip()
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(cells[0]), rule] + [line(values) for values in cells[1:]])
 

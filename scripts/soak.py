@@ -817,7 +817,7 @@ WIDTHS = (6, 9, 7, 7, 7, 7, 8, 8, 8, 8, 7, 7)
 
 
 def row(values: Sequence[str]) -> str:
-    return "  ".join(value.rjust(width) for value, width in zip(values, WIDTHS))
+    return "  ".join(value.rjust(width) for value, width in zip(values, WIDTHS, strict=True))
 
 
 def header_row() -> str:

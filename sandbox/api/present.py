@@ -55,8 +55,9 @@ def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool)
         links.append({"rel": "website", "href": f"{base_url}/websites/{customer['websiteId']}"})
     instrument = customer.get("defaultPaymentInstrument")
     if instrument:
+        instrument_id = instrument["paymentInstrumentId"]
         links.append({"rel": "defaultPaymentInstrument",
-                      "href": f"{base_url}/payment-instruments/{instrument['paymentInstrumentId']}"})
+                      "href": f"{base_url}/payment-instruments/{instrument_id}"})
     if lead_source:
         links.append({"rel": "leadSource", "href": f"{self_url}/lead-source"})
     body["_links"] = links

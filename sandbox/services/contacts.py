@@ -35,5 +35,7 @@ def derived_names(address: dict[str, Any] | None) -> tuple[str | None, str | Non
     if not address:
         return None, None, None
     emails = address.get("emails") or []
-    primary = next((entry for entry in emails if entry.get("primary")), emails[0] if emails else None)
-    return (primary["value"] if primary else None), address.get("firstName"), address.get("lastName")
+    first = emails[0] if emails else None
+    primary = next((entry for entry in emails if entry.get("primary")), first)
+    email = primary["value"] if primary else None
+    return email, address.get("firstName"), address.get("lastName")

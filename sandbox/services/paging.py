@@ -85,9 +85,10 @@ def _sort(documents: list[dict[str, Any]], name: str, kind: str,
     key, which halves the cost of sorting a large namespace.
     """
     keys = list(map(reader(name, kind), documents))
-    missing = [document for document, key in zip(documents, keys) if key is None]
+    missing = [document for document, key in zip(documents, keys, strict=True) if key is None]
     if missing:
-        documents = [document for document, key in zip(documents, keys) if key is not None]
+        documents = [document for document, key in zip(documents, keys, strict=True)
+                     if key is not None]
         keys = [key for key in keys if key is not None]
     order = sorted(range(len(keys)), key=keys.__getitem__, reverse=descending)
     ordered = [documents[index] for index in order]
@@ -116,5 +117,5 @@ def _sort_by_ranks(documents: list[dict[str, Any]],
     no per-key pass over the whole list and no comparison wrappers.
     """
     columns = [_ranks(documents, name, kind, descending) for name, kind, descending in keys]
-    order = sorted(range(len(documents)), key=list(zip(*columns)).__getitem__)
+    order = sorted(range(len(documents)), key=list(zip(*columns, strict=True)).__getitem__)
     return [documents[index] for index in order]

@@ -3,8 +3,8 @@
 Services call ``store.transaction()`` and work through the ``Transaction`` it yields. The lock is
 held for the whole operation and its changes go to the write-ahead log as one line, so a
 multi-step create (tags, token, customer) is all-or-nothing: if anything fails, including the log
-write, every change it made is undone. Documents are copied in and out, so no caller can change stored state by
-mutating what it was given.
+write, every change it made is undone. Documents are copied in and out, so no caller can change
+stored state by mutating what it was given.
 
 Each namespace's kind is its own TinyDB table, ``<namespace>/<kind>``, and a namespace's saved
 snapshots are tables too (``<namespace>/snapshots/<name>/<kind>``), so clearing, saving or

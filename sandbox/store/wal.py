@@ -150,7 +150,8 @@ class WriteAheadLog:
         try:
             self.snapshot_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create {self.snapshot_path.parent}: {exc.strerror}") from None
+            raise StorageError(
+                f"cannot create {self.snapshot_path.parent}: {exc.strerror}") from None
         try:
             self._acquire_lock()
             return self._load()
