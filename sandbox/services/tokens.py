@@ -1,8 +1,10 @@
 """Payment tokens and the payment instruments they become.
 
-A token is single-use and expires 30 minutes after it is made. Redeeming one (a ``paymentToken``
-on a customer create or upsert) marks it used and makes a payment instrument for that customer,
-billed to the token's address or else the customer's primary address.
+A token is single-use and expires 30 minutes after it is made. The card number is judged when
+the token is made (``gateway.card_profile``) and only that judgement is kept, in the hidden
+card-profile table, never the number. Redeeming a token (a ``paymentToken`` on a customer create
+or upsert) marks it used and makes a payment instrument for that customer through
+``services.instruments``, billed to the token's address or else the customer's primary address.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..cards import brand_of
+from ..gateway import card_profile
 from ..ids import format_time
 from ..problems import NotFound, ValidationFailed
 from ..store import Transaction
 from .contacts import build_contact
 from .context import Context
 
-__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "TOKEN_LIFETIME", "create_token", "get_token",
-           "redeem_token", "instrument_reference")
+__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "CARD_PROFILES", "TOKEN_LIFETIME", "create_token",
+           "get_token", "take_token", "redeem_token", "instrument_reference")
 
 TOKENS = "tokens"
 PAYMENT_INSTRUMENTS = "payment-instruments"
+#: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
+CARD_PROFILES = "card-profiles"
 TOKEN_LIFETIME = timedelta(minutes=30)
 
 
@@ -49,8 +54,10 @@ def create_token(ctx: Context, data: dict[str, Any], token_id: str | None = None
         "createdTime": format_time(now),
         "updatedTime": format_time(now),
     }
+    profile = card_profile(card["pan"], card.get("cvv"), card["expMonth"], card["expYear"])
     with ctx.store.transaction() as tx:
         tx.put(ctx.namespace, TOKENS, token)
+        tx.put(ctx.namespace, CARD_PROFILES, {"id": token["id"], **profile})
     return token
 
 
@@ -65,8 +72,26 @@ def get_token(ctx: Context, token_id: str) -> dict[str, Any]:
     return token
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed([{"field": "paymentToken", "message": message}])
+def take_token(tx: Transaction, ctx: Context, token_id: str, field: str) -> dict[str, Any]:
+    """Mark a token used, inside the caller's transaction, and return it.
+
+    :raises ValidationFailed: on ``field`` when the token is unknown, used or expired.
+    """
+    token = tx.get(ctx.namespace, TOKENS, token_id)
+    if token is None:
+        raise _refuse(field, "No payment token with this id exists.")
+    if token["isUsed"]:
+        raise _refuse(field, "This payment token has already been used.")
+    now = ctx.clock.now()
+    if now >= datetime.fromisoformat(token["expirationTime"]):
+        raise _refuse(field, "This payment token has expired (tokens last 30 minutes).")
+    token.update(isUsed=True, usageTime=format_time(now), updatedTime=format_time(now))
+    tx.put(ctx.namespace, TOKENS, token)
+    return token
+
+
+def _refuse(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": field, "message": message}])
 
 
 def redeem_token(tx: Transaction, ctx: Context, token_id: str, customer_id: str,
@@ -74,30 +99,16 @@ def redeem_token(tx: Transaction, ctx: Context, token_id: str, customer_id: str,
     """Use up a token: mark it used and make the customer's payment instrument from it.
 
     Call inside the customer's transaction, so two creates racing for one token cannot both win.
+    The instrument is the full payment card ``POST /payment-instruments`` makes (inactive until
+    its first approved payment).
 
     :raises ValidationFailed: on ``paymentToken`` when the token is unknown, used or expired.
     """
-    token = tx.get(ctx.namespace, TOKENS, token_id)
-    if token is None:
-        raise _refuse("No payment token with this id exists.")
-    if token["isUsed"]:
-        raise _refuse("This payment token has already been used.")
-    now = ctx.clock.now()
-    if now >= datetime.fromisoformat(token["expirationTime"]):
-        raise _refuse("This payment token has expired (tokens last 30 minutes).")
-    token.update(isUsed=True, usageTime=format_time(now), updatedTime=format_time(now))
-    tx.put(ctx.namespace, TOKENS, token)
-    instrument = {
-        "id": ctx.ids.new("inst"),
-        "customerId": customer_id,
-        "method": token["method"],
-        **token["paymentInstrument"],
-        "billingAddress": token["billingAddress"] or primary_address,
-        "status": "active",
-        "createdTime": format_time(now),
-        "updatedTime": format_time(now),
-    }
-    tx.insert(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+    from .instruments import instrument_from_token  # instruments build on tokens, not the reverse
+
+    customer = {"id": customer_id, "primaryAddress": primary_address}
+    instrument, _ = instrument_from_token(tx, ctx, token_id, customer, None,
+                                          field="paymentToken")
     return instrument
 
 
@@ -105,12 +116,13 @@ def instrument_reference(tx: Transaction, ctx: Context, instrument_id: str,
                          customer_id: str) -> dict[str, str]:
     """``defaultPaymentInstrument`` for an instrument the customer owns.
 
-    :raises ValidationFailed: on ``defaultPaymentInstrumentId`` otherwise.
+    :raises ValidationFailed: on ``defaultPaymentInstrumentId`` otherwise, or when it is
+        deactivated.
     """
     instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
     if instrument is None or instrument["customerId"] != customer_id:
-        raise ValidationFailed([{
-            "field": "defaultPaymentInstrumentId",
-            "message": "No payment instrument with this id belongs to the customer.",
-        }])
+        raise _refuse("defaultPaymentInstrumentId",
+                      "No payment instrument with this id belongs to the customer.")
+    if instrument.get("status") == "deactivated":
+        raise _refuse("defaultPaymentInstrumentId", "This payment instrument is deactivated.")
     return {"method": instrument["method"], "paymentInstrumentId": instrument["id"]}

@@ -1,0 +1,365 @@
+"""Payment instruments (payment cards): create, find, update, deactivate, and what payments do.
+
+Pure Python: no Flask, no marshmallow. A card is stored without its number: ``bin``, ``last4``,
+``brand`` and a fingerprint of them. What the gateway needs later (``gateway.card_profile``) is
+kept in a table of its own, ``card-profiles``, keyed by the token or instrument id, so nothing
+that shows an instrument can show it.
+
+Status: a new card is ``inactive``; its first approved sale, authorization or capture makes it
+``active``; ``deactivated`` (through the deactivation) is final; a card past its expiry month on
+the sandbox clock reads ``expired`` unless deactivated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from ..cards import brand_of
+from ..gateway import card_profile
+from ..ids import format_time
+from ..problems import NotFound, SandboxError, ValidationFailed
+from ..store import Transaction, copy_document
+from .contacts import build_contact
+from .context import Context
+from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
+
+__all__ = (
+    "PAYMENT_INSTRUMENTS",
+    "CARD_PROFILES",
+    "ConflictingState",
+    "create_instrument",
+    "instrument_from_token",
+    "instrument_for_payment",
+    "record_payment",
+    "instrument_status",
+    "get_instrument",
+    "update_instrument",
+    "deactivate_instrument",
+    "keep_profile",
+    "profile_of",
+    "fingerprint",
+)
+
+_CUSTOMERS = "customers"
+
+#: What a card's profile is when none was kept: an ordinary approving card.
+_PLAIN_PROFILE = {"outcome": "approved", "cvvFailed": False, "cvvChecked": False,
+                  "expiryFailed": False}
+
+
+class ConflictingState(SandboxError):
+    """The instrument is in a state the operation cannot start from (already deactivated)."""
+
+    status = 409
+    title = "Conflict"
+
+
+def fingerprint(bin_: str, last4: str) -> str:
+    """An alphanumeric value that names a card by its ``bin`` and ``last4``."""
+    return hashlib.sha256(f"card:{bin_}:{last4}".encode()).hexdigest()[:32]
+
+
+def keep_profile(tx: Transaction, ctx: Context, owner_id: str, profile: dict[str, Any]) -> None:
+    """Store ``profile`` for a token or instrument, in the hidden table."""
+    tx.put(ctx.namespace, CARD_PROFILES, {"id": owner_id, **profile})
+
+
+def profile_of(tx: Transaction, ctx: Context, owner_id: str) -> dict[str, Any]:
+    """The gateway profile kept for a token or instrument (an approving card when none was)."""
+    stored = tx.get(ctx.namespace, CARD_PROFILES, owner_id)
+    if stored is None:
+        return dict(_PLAIN_PROFILE)
+    return {key: value for key, value in stored.items() if key != "id"}
+
+
+def instrument_status(instrument: dict[str, Any], now: datetime) -> str:
+    """The status an instrument shows at ``now``: its stored status, or ``expired`` once the
+    clock is past its expiry month (a deactivated instrument stays deactivated)."""
+    status = instrument.get("status", "inactive")
+    if status == "deactivated":
+        return status
+    year, month = instrument.get("expYear"), instrument.get("expMonth")
+    if isinstance(year, int) and isinstance(month, int) and (now.year, now.month) > (year, month):
+        return "expired"
+    return status
+
+
+def shown(instrument: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A copy of a stored instrument with the status it shows at ``now``."""
+    copy = copy_document(instrument)
+    copy["status"] = instrument_status(instrument, now)
+    return copy
+
+
+def create_instrument(ctx: Context, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``POST /payment-instruments`` from validated ``data`` (token form or plain card form).
+
+    Returns (instrument as shown, created). An instrument the customer already holds (same
+    fingerprint and expiry) is updated instead, and ``created`` is False.
+
+    :raises ValidationFailed: on ``customerId`` for an unknown customer, on ``token`` for an
+        unknown, used or expired token.
+    """
+    with ctx.store.transaction() as tx:
+        customer = tx.get(ctx.namespace, _CUSTOMERS, data["customerId"])
+        if customer is None:
+            raise ValidationFailed([{"field": "customerId",
+                                     "message": "No customer with this id exists."}])
+        extras = {key: data[key] for key in ("customFields", "useAsBackup") if key in data}
+        if "token" in data:
+            instrument, created = instrument_from_token(
+                tx, ctx, data["token"], customer, None, field="token", extras=extras)
+        else:
+            instrument, created = _from_plain_card(tx, ctx, data, customer, extras)
+        return shown(instrument, ctx.clock.now()), created
+
+
+def instrument_from_token(tx: Transaction, ctx: Context, token_id: str, customer: dict[str, Any],
+                          billing_address: dict[str, Any] | None, *, field: str,
+                          extras: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+    """Use up a token and make (or update) the customer's instrument from it.
+
+    The address is the token's, else ``billing_address``, else the customer's primary address.
+
+    :raises ValidationFailed: on ``field`` for an unknown, used or expired token.
+    """
+    token = take_token(tx, ctx, token_id, field)
+    address = token.get("billingAddress") or billing_address or customer.get("primaryAddress")
+    return _store_card(tx, ctx, customer["id"], dict(token["paymentInstrument"]), address,
+                       profile_of(tx, ctx, token["id"]), extras or {})
+
+
+def _from_plain_card(tx: Transaction, ctx: Context, card: dict[str, Any],
+                     customer: dict[str, Any], extras: dict[str, Any],
+                     billing_address: dict[str, Any] | None = None) -> tuple[dict, bool]:
+    pan = card["pan"]
+    summary = {"bin": pan[:6], "last4": pan[-4:], "brand": brand_of(pan),
+               "expMonth": card["expMonth"], "expYear": card["expYear"]}
+    address = (build_contact(card["billingAddress"]) if card.get("billingAddress")
+               else billing_address or customer.get("primaryAddress"))
+    profile = card_profile(pan, card.get("cvv"), card["expMonth"], card["expYear"])
+    return _store_card(tx, ctx, customer["id"], summary, address, profile, extras)
+
+
+def _store_card(tx: Transaction, ctx: Context, customer_id: str, card: dict[str, Any],
+                address: dict[str, Any] | None, profile: dict[str, Any],
+                extras: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Make the customer's card instrument, or update the one with the same card and expiry."""
+    now = format_time(ctx.clock.now())
+    print_ = fingerprint(card["bin"], card["last4"])
+    existing = next((found for found in tx.view(ctx.namespace, PAYMENT_INSTRUMENTS)
+                     if found.get("customerId") == customer_id
+                     and found.get("fingerprint") == print_
+                     and found.get("expMonth") == card["expMonth"]
+                     and found.get("expYear") == card["expYear"]
+                     and found.get("status") != "deactivated"), None)
+    if existing is not None:
+        instrument = copy_document(existing)
+        if address is not None:
+            instrument["billingAddress"] = address
+        instrument.update(copy_document(extras))
+        instrument["revision"] += 1
+        instrument["updatedTime"] = now
+        tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+        keep_profile(tx, ctx, instrument["id"], profile)
+        return instrument, False
+    instrument = {
+        "id": ctx.ids.new("inst"),
+        "customerId": customer_id,
+        "method": "payment-card",
+        "status": "inactive",
+        "fingerprint": print_,
+        "bin": card["bin"],
+        "last4": card["last4"],
+        "fpanLast4": None,
+        "brand": card["brand"],
+        "expMonth": card["expMonth"],
+        "expYear": card["expYear"],
+        "bankCountry": None,
+        "isPayoutable": False,
+        "billingAddress": address,
+        "useAsBackup": False,
+        "customFields": {},
+        "stickyGatewayAccountId": None,
+        "expirationReminderTime": None,
+        "expirationReminderNumber": None,
+        "referenceData": {},
+        "digitalWallet": None,
+        "riskMetadata": None,
+        "createdTime": now,
+        "updatedTime": now,
+        "lastPaymentTime": None,
+        "revision": 1,
+    }
+    instrument.update(copy_document(extras))
+    tx.insert(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+    keep_profile(tx, ctx, instrument["id"], profile)
+    return instrument, True
+
+
+def _refuse(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": field, "message": message}])
+
+
+def _usable(tx: Transaction, ctx: Context, instrument_id: str, customer_id: str,
+            field: str) -> dict[str, Any]:
+    """A stored instrument the customer may pay with now, else a 422 on ``field``."""
+    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    if instrument is None or instrument.get("customerId") != customer_id:
+        raise _refuse(field, "No payment instrument with this id belongs to the customer.")
+    status = instrument_status(instrument, ctx.clock.now())
+    if status == "deactivated":
+        raise _refuse(field, "This payment instrument is deactivated.")
+    if status == "expired":
+        raise _refuse(field, "This payment instrument has expired.")
+    return instrument
+
+
+def instrument_for_payment(tx: Transaction, ctx: Context, instruction: dict[str, Any] | None,
+                           customer: dict[str, Any],
+                           billing_address: dict[str, Any] | None) -> tuple[dict, dict]:
+    """The instrument a payment uses and its card profile, inside the caller's transaction.
+
+    ``instruction`` is ``{"token"}``, ``{"paymentInstrumentId"}``, a plain card
+    (``{"method": "payment-card", "pan", "expMonth", "expYear", "cvv"?, "billingAddress"?}``), or
+    None for the customer's default instrument. A token or plain card makes (or updates) the
+    customer's instrument, as ``POST /payment-instruments`` would.
+
+    :raises ValidationFailed: on ``paymentInstruction.token``,
+        ``paymentInstruction.paymentInstrumentId`` or ``paymentInstruction`` when no usable
+        instrument results.
+    """
+    if instruction is None:
+        default = customer.get("defaultPaymentInstrument")
+        if not default:
+            raise _refuse("paymentInstruction", "The customer has no default payment instrument; "
+                          "send a paymentInstruction.")
+        instrument = _usable(tx, ctx, default["paymentInstrumentId"], customer["id"],
+                             "paymentInstruction")
+    elif instruction.get("token") is not None:
+        instrument, _ = instrument_from_token(tx, ctx, instruction["token"], customer,
+                                              build_contact(billing_address)
+                                              if billing_address else None,
+                                              field="paymentInstruction.token")
+    elif instruction.get("paymentInstrumentId") is not None:
+        instrument = _usable(tx, ctx, instruction["paymentInstrumentId"], customer["id"],
+                             "paymentInstruction.paymentInstrumentId")
+    elif instruction.get("pan") is not None:
+        instrument, _ = _from_plain_card(tx, ctx, instruction, customer, {},
+                                         build_contact(billing_address)
+                                         if billing_address else None)
+    else:
+        raise _refuse("paymentInstruction", "Send a token, a paymentInstrumentId or a card.")
+    return copy_document(instrument), profile_of(tx, ctx, instrument["id"])
+
+
+def record_payment(tx: Transaction, ctx: Context, instrument_id: str, *, approved: bool,
+                   payment: bool, at: str) -> None:
+    """What a finished transaction does to its instrument.
+
+    An approved sale, authorization or capture makes an inactive instrument active; an approved
+    sale or capture (``payment``) sets ``lastPaymentTime``. Revision and ``updatedTime`` move only
+    when something changed.
+    """
+    if not approved:
+        return
+    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    if instrument is None:
+        return
+    changed = False
+    if instrument.get("status") == "inactive":
+        instrument["status"] = "active"
+        changed = True
+    if payment and instrument.get("lastPaymentTime") != at:
+        instrument["lastPaymentTime"] = at
+        changed = True
+    if changed:
+        instrument["revision"] = instrument.get("revision", 1) + 1
+        instrument["updatedTime"] = format_time(ctx.clock.now())
+        tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+
+
+def get_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
+    """A stored instrument as it shows now.
+
+    :raises NotFound: when the namespace has no instrument with this id.
+    """
+    instrument = ctx.store.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    if instrument is None:
+        raise NotFound(f"Payment instrument {instrument_id} was not found.")
+    return shown(instrument, ctx.clock.now())
+
+
+#: Fields a PATCH may set on a payment card (bank-account fields do not fit a card).
+_CARD_PATCHABLE = ("expMonth", "expYear", "customFields", "useAsBackup",
+                   "stickyGatewayAccountId")
+
+
+def update_instrument(ctx: Context, instrument_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``PATCH /payment-instruments/{id}``: apply the fields that fit a payment card.
+
+    A ``token`` replaces the card details with the token's (same card or not) and its address
+    unless ``billingAddress`` is sent; ``cvv`` refreshes the kept card profile.
+
+    :raises NotFound: for an unknown instrument.
+    :raises ValidationFailed: on ``token`` for an unknown, used or expired token.
+    """
+    with ctx.store.transaction() as tx:
+        instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+        if instrument is None:
+            raise NotFound(f"Payment instrument {instrument_id} was not found.")
+        before = copy_document(instrument)
+        profile = profile_of(tx, ctx, instrument_id)
+        if data.get("token") is not None:
+            token = take_token(tx, ctx, data["token"], "token")
+            card = token["paymentInstrument"]
+            instrument.update({key: card[key] for key in ("bin", "last4", "brand", "expMonth",
+                                                          "expYear")})
+            instrument["fingerprint"] = fingerprint(card["bin"], card["last4"])
+            if token.get("billingAddress"):
+                instrument["billingAddress"] = token["billingAddress"]
+            profile = profile_of(tx, ctx, token["id"])
+        for key in _CARD_PATCHABLE:
+            if key in data:
+                instrument[key] = copy_document(data[key])
+        if data.get("billingAddress") is not None:
+            instrument["billingAddress"] = build_contact(data["billingAddress"])
+        if "cvv" in data:
+            profile = {**profile, "cvvFailed": data["cvv"] in ("000", "0000"),
+                       "cvvChecked": True}
+        if "expMonth" in data or "expYear" in data:
+            profile = {**profile, "expiryFailed": (instrument["expMonth"],
+                                                   instrument["expYear"]) == (10, 2051)}
+        if instrument != before:
+            instrument["revision"] = instrument.get("revision", 1) + 1
+            instrument["updatedTime"] = format_time(ctx.clock.now())
+            tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+        keep_profile(tx, ctx, instrument_id, profile)
+        return shown(instrument, ctx.clock.now())
+
+
+def deactivate_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
+    """Take an instrument out of use for good; clear it as its customer's default.
+
+    :raises NotFound: for an unknown instrument.
+    :raises ConflictingState: when it is already deactivated.
+    """
+    with ctx.store.transaction() as tx:
+        instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+        if instrument is None:
+            raise NotFound(f"Payment instrument {instrument_id} was not found.")
+        if instrument.get("status") == "deactivated":
+            raise ConflictingState(f"Payment instrument {instrument_id} is already deactivated.")
+        now = format_time(ctx.clock.now())
+        instrument.update(status="deactivated", updatedTime=now,
+                          revision=instrument.get("revision", 1) + 1)
+        tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+        customer = tx.get(ctx.namespace, _CUSTOMERS, instrument["customerId"])
+        default = (customer or {}).get("defaultPaymentInstrument") or {}
+        if default.get("paymentInstrumentId") == instrument_id:
+            customer.update(defaultPaymentInstrument=None, updatedTime=now,
+                            revision=customer.get("revision", 1) + 1)
+            tx.put(ctx.namespace, _CUSTOMERS, customer)
+        return shown(instrument, ctx.clock.now())
