@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API_KEY, OTHER_KEY
+from helpers import API_KEY, OTHER_KEY, assert_problem, stored
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94LXRlc3QifQ.c2lnbmF0dXJlLTAxMjM0NTY3ODk"
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-def stored(app, credential: str, kind: str = "customers") -> int:
-    state = app.extensions["sandbox"]
-    return state.store.count(state.namespace_for(credential).id, kind)
-
-
-def assert_problem(response, status: int, title: str) -> dict:
-    assert response.status_code == status
-    assert response.headers["Content-Type"] == "application/json"
-    body = response.get_json()
-    assert PROBLEM_KEYS <= body.keys()
-    assert body["status"] == status
-    assert body["title"] == title
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def assert_not_echoed(response, secret: str) -> None:
@@ -91,8 +73,8 @@ def test_a_bad_credential_stores_nothing(client, app):
     response = client.with_key(key).post("/customers", {"email": "a@example.com"})
 
     assert_problem(response, 401, "Unauthorized")
-    assert stored(app, key) == 0
-    assert stored(app, API_KEY) == 0
+    assert stored(app, key=key) == 0
+    assert stored(app, key=API_KEY) == 0
 
 
 def test_a_jwt_bearer_token_is_accepted_in_its_own_namespace(client, app):
@@ -104,8 +86,8 @@ def test_a_jwt_bearer_token_is_accepted_in_its_own_namespace(client, app):
     assert response.status_code == 201
     assert response.headers["Content-Type"] == "application/json"
     customer = response.get_json()
-    assert stored(app, JWT) == 1
-    assert stored(app, API_KEY) == 0
+    assert stored(app, key=JWT) == 1
+    assert stored(app, key=API_KEY) == 0
     assert jwt_client.get(f"/customers/{customer['id']}", headers=bearer).status_code == 200
     assert_problem(client.get(f"/customers/{customer['id']}"), 404, "Not Found")
 
@@ -114,8 +96,8 @@ def test_secret_key_header_wins_over_authorization(client, app):
     response = client.post("/customers", {}, headers={"Authorization": f"Bearer {JWT}"})
 
     assert response.status_code == 201
-    assert stored(app, API_KEY) == 1
-    assert stored(app, JWT) == 0
+    assert stored(app, key=API_KEY) == 1
+    assert stored(app, key=JWT) == 0
 
 
 class TestConfiguredKeys:
@@ -129,7 +111,7 @@ class TestConfiguredKeys:
         response = client.with_key("sk_sandbox_allowed").post("/customers", {})
 
         assert response.status_code == 201
-        assert stored(app, "sk_sandbox_allowed") == 1
+        assert stored(app, key="sk_sandbox_allowed") == 1
 
     @pytest.mark.parametrize("key", [
         API_KEY,
@@ -143,7 +125,7 @@ class TestConfiguredKeys:
         problem = assert_problem(response, 401, "Unauthorized")
         assert "configured" in problem["detail"]
         assert_not_echoed(response, key)
-        assert stored(app, key) == 0
+        assert stored(app, key=key) == 0
 
 
 def test_get_returns_what_the_create_returned(client):
@@ -200,8 +182,8 @@ def test_each_key_counts_only_its_own_customers(client, app):
     client.post("/customers", {})
     client.with_key(OTHER_KEY).post("/customers", {})
 
-    assert stored(app, API_KEY) == 2
-    assert stored(app, OTHER_KEY) == 1
+    assert stored(app, key=API_KEY) == 2
+    assert stored(app, key=OTHER_KEY) == 1
 
 
 def test_tags_are_not_shared_between_keys(client, app):
@@ -210,5 +192,5 @@ def test_tags_are_not_shared_between_keys(client, app):
     second = client.with_key(OTHER_KEY).post("/customers", {"tags": [tag]}).get_json()
 
     assert first["tags"][0]["id"] != second["tags"][0]["id"]
-    assert stored(app, API_KEY, "tags") == 1
-    assert stored(app, OTHER_KEY, "tags") == 1
+    assert stored(app, "tags", key=API_KEY) == 1
+    assert stored(app, "tags", key=OTHER_KEY) == 1

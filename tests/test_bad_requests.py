@@ -5,32 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import API_KEY
+from helpers import assert_problem, stored
 
 import sandbox.api.customers
-
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-def stored(app, kind: str = "customers") -> int:
-    state = app.extensions["sandbox"]
-    return state.store.count(state.namespace_for(API_KEY).id, kind)
-
-
-def assert_problem(response, status: int, title: str | None = None) -> dict:
-    """Check an RFC 9457 problem body served as ``application/json``; return it."""
-    assert response.status_code == status
-    assert response.headers["Content-Type"] == "application/json"
-    body = response.get_json()
-    assert PROBLEM_KEYS <= body.keys()
-    assert "invalidFields" not in body
-    assert body["status"] == status
-    if title is not None:
-        assert body["title"] == title
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def nested_objects(levels: int, leaf: str = "1") -> str:

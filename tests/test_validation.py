@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import API_KEY
+from helpers import stored
 from payloads import SERVER_OWNED, full_customer
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "invalidFields"}
@@ -17,11 +17,6 @@ EMAIL = {"label": "main", "value": "ada@example.com"}
 PHONE = {"label": "main", "value": "+44 20 7925 1405"}
 TAG = {"name": "vip", "type": "customer"}
 TAX_NUMBER = {"type": "eu-vat", "value": "GB123456789"}
-
-
-def stored(app, kind: str = "customers") -> int:
-    state = app.extensions["sandbox"]
-    return state.store.count(state.namespace_for(API_KEY).id, kind)
 
 
 def assert_validation_error(response, *fields: str) -> list[dict[str, str]]:
