@@ -16,10 +16,27 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) sdk
 	$(BIN)/ruff check .
 	$(BIN)/rebilly-sandbox fixtures check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rebilly's JS SDK, pinned in tests/sdk, for tests/test_js_sdk.py. Without node and npm those
+# tests skip with that reason, and the build goes on.
+SDK_DIR := tests/sdk
+SDK_STAMP := $(SDK_DIR)/node_modules/.installed
+
+.PHONY: sdk
+sdk:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(SDK_STAMP); \
+	else \
+		echo "node and npm not found: the JS SDK tests will be skipped"; \
+	fi
+
+$(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The tests that need no served sandbox, no browser and no long wait: seconds, not minutes.
 test-quick: $(STAMP)
