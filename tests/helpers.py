@@ -99,6 +99,8 @@ class LiveSandbox:
         self.process: subprocess.Popen | None = None
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
         self.log = tempfile.TemporaryFile(mode="w+")
+        # One connection pool for every admin client of this server, closed with it.
+        self.session = requests.Session()
 
     def start(self, timeout: float = 10.0,
               preexec_fn: Callable[[], None] | None = None) -> LiveSandbox:
@@ -127,6 +129,7 @@ class LiveSandbox:
         self.process.wait(timeout=10)
         output = self.output()
         self.log.close()
+        self.session.close()
         return output
 
     def output(self) -> str:
@@ -136,7 +139,7 @@ class LiveSandbox:
 
     def admin(self, key: str | None = API_KEY, **options: Any) -> SandboxClient:
         """The project's own admin client for this server, seen from the namespace of ``key``."""
-        return SandboxClient(self.url, key, **options)
+        return SandboxClient(self.url, key, session=self.session, **options)
 
     def post(self, path: str, json: Any = None, key: str = API_KEY, **kwargs: Any):
         headers = {"REB-APIKEY": key, **kwargs.pop("headers", {})}
