@@ -15,6 +15,7 @@ __all__ = (
     "BadRequest",
     "Unauthorized",
     "NotFound",
+    "Conflict",
     "ValidationFailed",
     "TooManyRequests",
 )
@@ -46,6 +47,13 @@ class Unauthorized(SandboxError):
 class NotFound(SandboxError):
     status = 404
     title = "Not Found"
+
+
+class Conflict(SandboxError):
+    """A request that cannot apply to the resource as it stands (a repeat, a finished step)."""
+
+    status = 409
+    title = "Conflict"
 
 
 class TooManyRequests(SandboxError):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS")
+__all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS",
+           "TRANSACTIONS")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -94,4 +95,50 @@ CUSTOMERS = ListedResource(
     searched_description="names, email and organization",
     expandable=("defaultPaymentInstrument", "website", "leadSource"),
     sort_example="-createdTime,email",
+)
+
+
+TRANSACTIONS = ListedResource(
+    table="transactions",
+    singular="transaction",
+    plural="Transactions",
+    sortable={
+        "id": TEXT,
+        "customerId": TEXT,
+        "amount": NUMBER,
+        "purchaseAmount": NUMBER,
+        "rebillNumber": NUMBER,
+        "retryNumber": NUMBER,
+        "requestId": TEXT,
+        "currency": TEXT,
+        "purchaseCurrency": TEXT,
+        "requestCurrency": TEXT,
+        "processedTime": INSTANT,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+    },
+    filterable={
+        "id": TEXT,
+        "customerId": TEXT,
+        "websiteId": TEXT,
+        "type": TEXT,
+        "status": TEXT,
+        "result": TEXT,
+        "currency": TEXT,
+        "requestId": TEXT,
+        "parentTransactionId": TEXT,
+        "paymentInstrument.paymentInstrumentId": TEXT,
+        "paymentInstrument.method": TEXT,
+        "gatewayName": TEXT,
+        "amount": NUMBER,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+        "processedTime": INSTANT,
+        "isProcessedOutside": BOOLEAN,
+        "isMerchantInitiated": BOOLEAN,
+    },
+    searched=("id", "description", "requestId"),
+    searched_description="id, description and requestId",
+    expandable=("parentTransaction", "customer"),
+    sort_example="-createdTime,amount",
 )

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each adds its routes to the blueprint)
     customer_list,  # noqa: F401
     customers,
     tokens,
+    transactions,
 )
 from .routing import bp
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from flask import Response
 
 __all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
-           "token_body", "json_response")
+           "token_body", "json_response", "show_transaction", "show_transactions")
 
 
 class Relations(Protocol):
@@ -78,3 +78,101 @@ def tag_body(tag: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 def token_body(token: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {**token, "_links": [{"rel": "self", "href": f"{base_url}/tokens/{token['id']}"}]}
+
+
+def show_transaction(transaction: dict[str, Any], relations: Any,
+                     base_url: str) -> dict[str, Any]:
+    """A transaction as the API answers it: ``_links`` for what a client can do next, and the
+    ``_embedded`` documents ``expand`` asked for (``services.transactions.TransactionRelations``).
+
+    A transaction waiting for its offsite step links to the sandbox's approval page.
+    """
+    body = dict(transaction)
+    self_url = f"{base_url}/transactions/{transaction['id']}"
+    links = [{"rel": "self", "href": self_url},
+             {"rel": "customer", "href": f"{base_url}/customers/{transaction['customerId']}"},
+             {"rel": "website", "href": f"{base_url}/websites/{transaction['websiteId']}"}]
+    instrument_id = (transaction.get("paymentInstrument") or {}).get("paymentInstrumentId")
+    if instrument_id:
+        links.append({"rel": "paymentCard",
+                      "href": f"{base_url}/payment-instruments/{instrument_id}"})
+    if transaction.get("parentTransactionId"):
+        links.append({"rel": "parentTransaction",
+                      "href": f"{base_url}/transactions/{transaction['parentTransactionId']}"})
+    if transaction["status"] == "waiting-approval":
+        root = base_url.split("/organizations/", 1)[0]
+        links += [{"rel": "approvalUrl", "href": f"{root}/_sandbox/approval/{transaction['id']}"},
+                  {"rel": "updateUrl", "href": f"{self_url}/update"}]
+    links.append({"rel": "queryUrl", "href": f"{self_url}/query"})
+    if transaction["result"] == "approved" and transaction["status"] in (
+            "completed", "partially-refunded") and transaction["type"] in (
+            "sale", "capture", "authorize"):
+        links.append({"rel": "refundUrl", "href": f"{self_url}/refund"})
+    body["_links"] = links
+    embedded: dict[str, Any] = {}
+    expand = getattr(relations, "expand", ())
+    if "parentTransaction" in expand and relations.parent is not None:
+        embedded["parentTransaction"] = show_transaction(relations.parent, None, base_url)
+    if "customer" in expand and relations.customer is not None:
+        embedded["customer"] = customer_body(relations.customer, base_url,
+                                             lead_source=relations.customer_has_lead_source)
+    if expand:
+        body["_embedded"] = embedded
+    return body
+
+
+def show_transactions(transactions: list[dict[str, Any]], relations: list[Any],
+                      base_url: str) -> list[dict[str, Any]]:
+    """Transactions as the API answers them, each beside what a service read for it."""
+    return [show_transaction(transaction, related, base_url)
+            for transaction, related in zip(transactions, relations, strict=True)]
+
+
+#: Payment card members that are not nullable and may have no value: left out rather than null.
+INSTRUMENT_LEFT_OUT = frozenset({"billingAddress", "brand"})
+#: Rebilly's card brands; a number of no known brand shows none.
+_CARD_BRANDS = frozenset({"Visa", "MasterCard", "American Express", "Discover", "Maestro",
+                          "Solo", "Electron", "JCB", "Voyager", "Diners Club", "Switch",
+                          "Laser", "China UnionPay", "AstroPay Card"})
+
+
+def instrument_body(instrument: dict[str, Any], base_url: str,
+                    customer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A payment instrument as the API answers it, linked to itself and its customer, with the
+    customer embedded when one is handed over (``expand=customer``)."""
+    body = card_fields(instrument)
+    customer_url = f"{base_url}/customers/{instrument['customerId']}"
+    body["_links"] = [{"rel": "self", "href": f"{base_url}/payment-instruments/{instrument['id']}"},
+                      {"rel": "customer", "href": customer_url}]
+    if customer is not None:
+        body["_embedded"] = {"customer": customer_body(customer, base_url, lead_source=False)}
+    return body
+
+
+def card_fields(instrument: dict[str, Any]) -> dict[str, Any]:
+    """A stored card's members as answered: no ``null`` where the type is not nullable, and no
+    brand outside Rebilly's list."""
+    body = dict(instrument)
+    if body.get("brand") not in _CARD_BRANDS:
+        body["brand"] = None
+    return without_nulls(body, INSTRUMENT_LEFT_OUT)
+
+
+def show_instruments(instruments: list[dict[str, Any]], customers: list[dict[str, Any] | None],
+                     base_url: str, *, expanded: bool) -> list[dict[str, Any]]:
+    """Payment instruments as a list answers them; ``_embedded`` on each when ``expanded``."""
+    bodies = []
+    for instrument, customer in zip(instruments, customers, strict=True):
+        body = instrument_body(instrument, base_url, customer)
+        if expanded and customer is None:
+            body["_embedded"] = {}
+        bodies.append(body)
+    return bodies
+
+
+def without_nulls(body: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """``body`` without those of ``names`` that hold ``null`` (members that are not nullable)."""
+    for name in names:
+        if body.get(name, 0) is None:
+            del body[name]
+    return body

@@ -7,15 +7,24 @@ from typing import Any
 
 from apispec import APISpec
 
+from ..resources import TRANSACTIONS
 from ..schemas import CustomerSchema, TokenSchema
+from ..schemas.list_query import expand_parameter, list_query_parameters
 from ..schemas.responses import (
     CustomerResponseSchema,
     LeadSourceResponseSchema,
     ProblemSchema,
     TokenResponseSchema,
 )
+from ..schemas.transaction import (
+    RefundSchema,
+    TransactionPatchSchema,
+    TransactionSchema,
+    TransactionUpdateSchema,
+)
 from .components import JSON, error_refs, header_refs, json_answer, path_parameters_of
 from .customer_list import CUSTOMER_LIST_PARAMETERS
+from .instruments import instrument_operations
 
 __all__ = ("add_api", "API_PREFIXES")
 
@@ -101,7 +110,130 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                               **error_refs(401, 404)},
             },
         },
+        **_transaction_operations(),
     }
+
+
+#: A transaction as answered: the members always present, the rest described loosely.
+TRANSACTION_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "status", "result", "amount", "currency", "customerId",
+                 "websiteId", "paymentInstrument", "gateway", "gatewayName", "createdTime",
+                 "updatedTime", "revision", "childTransactions", "_links"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["sale", "authorize", "setup", "capture", "refund",
+                                            "void"]},
+        "status": {"type": "string", "enum": ["completed", "waiting-approval",
+                                              "partially-refunded", "refunded", "voided"]},
+        "result": {"type": "string", "enum": ["approved", "declined", "unknown", "abandoned",
+                                              "canceled"]},
+        "amount": {"type": "number"},
+        "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+        "parentTransactionId": {"type": ["string", "null"]},
+        "childTransactions": {"type": "array", "items": {"type": "string"}},
+        "requestId": {"type": "string"},
+        "description": {"type": "string"},
+        "redirectUrl": {"type": ["string", "null"]},
+        "notificationUrl": {"type": ["string", "null"]},
+        "customFields": {"type": "object"},
+        "revision": {"type": "integer"},
+        "_links": {"type": "array", "items": {
+            "type": "object", "required": ["rel", "href"],
+            "properties": {"rel": {"type": "string"}, "href": {"type": "string"}}}},
+    },
+}
+TRANSACTION_QUERY_ANSWER: dict[str, Any] = {
+    "type": "object", "required": ["transactionId", "result", "status", "amount", "currency"],
+    "properties": {"transactionId": {"type": "string"}, "result": {"type": "string"},
+                   "status": {"type": "string"}, "amount": {"type": "number"},
+                   "currency": {"type": "string"}},
+}
+CONFLICT = json_answer(ProblemSchema, "A repeated requestId (transactionId names the original), "
+                                      "or a transaction that is not waiting for that step.")
+
+
+def _body(schema: Any) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
+    """The transaction routes; the list and expand parameters are the list schema's own."""
+    expand = expand_parameter(TRANSACTIONS)
+    created = json_answer(TRANSACTION_ANSWER, "Created.", headers=CREATED_HEADERS)
+    one = json_answer(TRANSACTION_ANSWER, "The transaction.")
+    tags = ["Transactions"]
+    return {
+        "/transactions": {
+            "post": {
+                "operationId": "createTransaction", "tags": tags,
+                "summary": "Run a sale, authorize or setup (a sale may capture an "
+                           "authorization); a decline is a 201 with result declined.",
+                "parameters": [expand], "requestBody": _body(TransactionSchema),
+                "responses": {"201": created, "409": CONFLICT,
+                              **error_refs(400, 401, 413, 422, 429)},
+            },
+            "get": {
+                "operationId": "listTransactions", "tags": tags,
+                "summary": "A page of the namespace's transactions.",
+                "parameters": list_query_parameters(TRANSACTIONS),
+                "responses": {"200": json_answer(
+                    {"type": "array", "items": {"type": "object"}},
+                    "The page, as a bare array; with fields, only the members named.",
+                    headers=header_refs("Pagination-Total", "Pagination-Limit",
+                                        "Pagination-Offset")),
+                    **error_refs(401, 422)},
+            },
+        },
+        "/transactions/{transaction_id}": {
+            "get": {
+                "operationId": "getTransaction", "tags": tags, "summary": "One transaction.",
+                "parameters": [expand],
+                "responses": {"200": one, **error_refs(401, 404, 422)},
+            },
+            "patch": {
+                "operationId": "patchTransaction", "tags": tags,
+                "summary": "Replace the transaction's customFields.",
+                "requestBody": _body(TransactionPatchSchema),
+                "responses": {"200": json_answer(TRANSACTION_ANSWER, "Updated.",
+                                                 headers=RATE_LIMITED),
+                              **error_refs(400, 401, 404, 413, 422, 429)},
+            },
+        },
+        "/transactions/{transaction_id}/refund": {
+            "post": {
+                "operationId": "refundTransaction", "tags": tags,
+                "summary": "Refund a sale or capture, or void an authorization; answers the "
+                           "child transaction.",
+                "parameters": [expand], "requestBody": _body(RefundSchema),
+                "responses": {"201": created, **error_refs(400, 401, 404, 413, 422, 429)},
+            },
+        },
+        "/transactions/{transaction_id}/query": {
+            "post": {
+                "operationId": "queryTransaction", "tags": tags,
+                "summary": "The transaction's result and status as the gateway has them.",
+                "responses": {"201": json_answer(TRANSACTION_QUERY_ANSWER, "The query.",
+                                                 headers=RATE_LIMITED),
+                              **error_refs(401, 404, 429)},
+            },
+        },
+        "/transactions/{transaction_id}/update": {
+            "post": {
+                "operationId": "updateTransaction", "tags": tags,
+                "summary": "Finish a waiting-approval transaction's offsite step with a result.",
+                "requestBody": _body(TransactionUpdateSchema),
+                "responses": {"200": json_answer(TRANSACTION_ANSWER, "Finished.",
+                                                 headers=RATE_LIMITED),
+                              "409": CONFLICT, **error_refs(400, 401, 404, 413, 422, 429)},
+            },
+        },
+    }
+
+
+#: Path parameters of the transaction routes.
+TRANSACTION_ID = {"name": "transaction_id", "in": "path", "required": True,
+                  "description": "A transaction id (txn_…).", "schema": {"type": "string"}}
 
 
 def add_api(spec: APISpec) -> None:
@@ -111,7 +243,8 @@ def add_api(spec: APISpec) -> None:
     """
     security = [{"ApiKey": []}, {"Jwt": []}]
     for prefix in API_PREFIXES:
-        for path, operations in copy.deepcopy(_operations()).items():
+        for path, operations in copy.deepcopy({**_operations(),
+                                               **instrument_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
                     [{"PublishableKey": []}] if path.startswith("/tokens") else [])
@@ -120,5 +253,7 @@ def add_api(spec: APISpec) -> None:
                 operation["responses"].update(copy.deepcopy(DEFAULT))
                 if prefix:
                     operation["operationId"] += "InOrganization"
-            spec.path(path=prefix + path, operations=operations,
-                      parameters=path_parameters_of(prefix + path))
+            parameters = path_parameters_of(prefix + path)
+            if "{transaction_id}" in path:
+                parameters.append(dict(TRANSACTION_ID))
+            spec.path(path=prefix + path, operations=operations, parameters=parameters)
