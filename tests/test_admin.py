@@ -91,7 +91,8 @@ def test_default_fixture_set_loads_every_kind(client, admin):
 
     assert response.status_code == 201
     assert response.get_json()["loaded"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3}
-    ben = client.get("/customers/cus_default_ben?expand=website,leadSource,defaultPaymentInstrument")
+    embedded = "website,leadSource,defaultPaymentInstrument"
+    ben = client.get(f"/customers/cus_default_ben?expand={embedded}")
     assert ben.status_code == 200
     ben = ben.get_json()
     assert ben["_embedded"]["website"]["name"] == "Example Store"

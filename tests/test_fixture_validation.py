@@ -132,7 +132,7 @@ def test_fixtures_list_prints_each_malformed_set_without_a_traceback(fixtures_fo
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "- good: 0 websites, 0 tags, 0 tokens, 1 customers" in result.stdout
-    for name, (_, problem) in MALFORMED.items():
+    for name in MALFORMED:
         assert f"FAILED {name}: " in result.stdout, name
     assert "FAILED number-section: customers: Must be a list of records." in result.stdout
 

@@ -24,8 +24,8 @@ def _journal_text(app) -> str:
 
 
 def _token_body(card: str) -> bytes:
-    return ('{"method":"payment-card","paymentInstrument":{%s,"expMonth":1,"expYear":2030}}'
-            % card).encode()
+    return ('{"method":"payment-card","paymentInstrument":{'
+            f'{card},"expMonth":1,"expYear":2030}}}}').encode()
 
 
 def _luhn_runs(text: str) -> list[str]:
@@ -102,8 +102,9 @@ def test_card_numbers_anywhere_else_are_masked(app):
 
 
 @pytest.mark.parametrize("body", [
-    b'{"pan": "4111111111111111"}', b'{"Pan": 4111111111111111}', b'[{"cardNumber": "5500000000000004"}]',
-    b'{"a": "4111111111111111"}', b'"4111111111111111"', b'{"pan": {"x": "4111111111111111"}}',
+    b'{"pan": "4111111111111111"}', b'{"Pan": 4111111111111111}',
+    b'[{"cardNumber": "5500000000000004"}]', b'{"a": "4111111111111111"}', b'"4111111111111111"',
+    b'{"pan": {"x": "4111111111111111"}}',
 ])
 def test_no_form_of_a_card_number_survives_masking(body):
     masked = mask_card_data(body, card_route=True).decode()

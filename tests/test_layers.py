@@ -148,7 +148,8 @@ def test_there_are_services_to_check():
 
 def test_api_modules_do_not_import_the_store():
     graph = import_graph()
-    api_modules = [name for name in graph if name == "sandbox.api" or name.startswith("sandbox.api.")]
+    api_modules = [name for name in graph
+                   if name == "sandbox.api" or name.startswith("sandbox.api.")]
 
     offenders = {name: sorted(target for target in graph[name]
                               if target == "sandbox.store" or target.startswith("sandbox.store."))

@@ -304,7 +304,7 @@ def test_filter_created_time_ranges(client, three):
 
 
 def test_filter_number_ranges(client, app, three):
-    for customer, count in zip(three, (0, 3, 10)):
+    for customer, count in zip(three, (0, 3, 10), strict=True):
         change_stored(app, customer["id"], paymentCount=count)
 
     assert firsts(client, "paymentCount:3") == ["Bob"]

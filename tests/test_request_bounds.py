@@ -39,8 +39,8 @@ def daily_customers(app, client) -> list[dict[str, Any]]:
     clock = app.extensions["sandbox"].clock
     clock.freeze(START)
     created = []
-    for day, (first, email) in enumerate([("Ann", "f@x.io"), ("Bob", "e@x.io"), ("Ann", "d@x.io"),
-                                          ("Cid", "c@x.io"), ("Bob", "b@x.io"), (None, "a@x.io")]):
+    for first, email in [("Ann", "f@x.io"), ("Bob", "e@x.io"), ("Ann", "d@x.io"),
+                         ("Cid", "c@x.io"), ("Bob", "b@x.io"), (None, "a@x.io")]:
         response = client.post("/customers", {"email": email, "firstName": first})
         assert response.status_code == 201, response.get_json()
         created.append(response.get_json())
@@ -53,11 +53,13 @@ def daily_customers(app, client) -> list[dict[str, Any]]:
 
 def test_a_field_repeated_thousands_of_times_sorts_as_once(client, daily_customers):
     repeated = ",".join(["-email"] * 2600)
-    assert ids(client.get(f"/customers?sort={repeated}")) == ids(client.get("/customers?sort=-email"))
+    once = ids(client.get("/customers?sort=-email"))
+    assert ids(client.get(f"/customers?sort={repeated}")) == once
 
 
 def test_a_repeated_field_keeps_its_first_direction(client, daily_customers):
-    assert ids(client.get("/customers?sort=email,-email")) == ids(client.get("/customers?sort=email"))
+    first_direction = ids(client.get("/customers?sort=email"))
+    assert ids(client.get("/customers?sort=email,-email")) == first_direction
 
 
 def test_more_sort_fields_than_the_cap_is_a_422_on_sort(client, daily_customers):

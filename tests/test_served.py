@@ -82,7 +82,8 @@ def test_kill_9_loses_no_acknowledged_create(tmp_path):
     assert len(acknowledged) > 100
     sandbox = LiveSandbox(db).start()
     try:
-        missing = [cid for cid in acknowledged if sandbox.get(f"/customers/{cid}").status_code != 200]
+        missing = [cid for cid in acknowledged
+                   if sandbox.get(f"/customers/{cid}").status_code != 200]
     finally:
         sandbox.stop()
     assert missing == []

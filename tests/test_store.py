@@ -1,4 +1,5 @@
-"""The store: TinyDB-compatible files, write-ahead log replay, torn records, rollback, locking, threads."""
+"""The store: TinyDB-compatible files, write-ahead log replay, torn records, rollback, locking,
+threads."""
 
 from __future__ import annotations
 

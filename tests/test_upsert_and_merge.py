@@ -147,7 +147,8 @@ def test_delete_merges_into_the_target(client):
                                         "tags": [{"name": "a", "type": "customer"}]}).get_json()
     target = client.post("/customers", {"tags": [{"name": "b", "type": "customer"}]}).get_json()
 
-    response = client.request("DELETE", f"/customers/{source['id']}?targetCustomerId={target['id']}")
+    merge_into = f"targetCustomerId={target['id']}"
+    response = client.request("DELETE", f"/customers/{source['id']}?{merge_into}")
 
     assert response.status_code == 204
     assert response.headers["X-RateLimit-Remaining"]
