@@ -1,8 +1,8 @@
 """The disk failing at every step of write, rotation, compaction, snapshot and shutdown.
 
 Each failure (disk full, file-size limit, read-only file system, a directory where a file should
-be) is injected at each step through ``WriteAheadLog.before_step``. Whatever the step, the request that
-could not be made durable answers 503 and changes nothing, a failed background compaction is
+be) is injected at each step through ``WriteAheadLog.before_step``. Whatever the step, the request
+that could not be made durable answers 503 and changes nothing, a failed background compaction is
 retried later, the server goes on answering, shutdown is clean, and a restart finds exactly the
 acknowledged writes: none lost, none applied twice. Start-up with damaged or misplaced files ends
 with one clear line and exit code 3, never a traceback.
@@ -178,17 +178,13 @@ def test_a_failed_rotation_sends_no_journal_bytes_to_another_client(tmp_path):
     """Under a 64 KiB file-size limit rotations and snapshots fail; idle connections opened
     meanwhile (which would get a reused descriptor number) must never receive a byte."""
     db = tmp_path / "db.json"
-    sandbox = LiveSandbox(str(db))
     limit = 64 * 1024
 
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    sandbox.process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--port", str(sandbox.port), "--db", str(db),
-         "--rate-limit", "0", "--journal-compact-bytes", "10000"],
-        stdout=sandbox.log, stderr=subprocess.STDOUT, preexec_fn=limited)
-    _wait_until_up(sandbox)
+    sandbox = LiveSandbox(str(db), "--rate-limit", "0", "--journal-compact-bytes", "10000")
+    sandbox.start(preexec_fn=limited)
     idle: list[socket.socket] = []
     acknowledged, statuses = {}, []
     session = requests.Session()
@@ -227,17 +223,6 @@ def test_a_failed_rotation_sends_no_journal_bytes_to_another_client(tmp_path):
         assert {c["id"]: c["email"] for c in listed} == acknowledged
     finally:
         again.stop()
-
-
-def _wait_until_up(sandbox: LiveSandbox, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(sandbox.url + "/__admin/health", timeout=0.5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.02)
-    raise RuntimeError(sandbox.output())
 
 
 # -- start-up --------------------------------------------------------------------------------

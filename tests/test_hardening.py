@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import API_KEY, OTHER_KEY, LiveSandbox
+from helpers import API_KEY, OTHER_KEY, LiveSandbox
 from tinydb import TinyDB
 
 #: Bodies no write route may accept, each with the status family it must get.
@@ -82,7 +82,7 @@ def test_gzip_content_encoding_is_a_clear_error_not_a_crash(client):
 
 
 def test_idle_and_slow_clients_do_not_stop_others(tmp_path):
-    sandbox = LiveSandbox(str(tmp_path / "db.json"), "--idle-timeout", "2").start()
+    sandbox = LiveSandbox(str(tmp_path / "db.json"), "--idle-timeout", "6").start()
     idle = [socket.create_connection(("127.0.0.1", sandbox.port)) for _ in range(200)]
     slow = socket.create_connection(("127.0.0.1", sandbox.port))
     stop = threading.Event()
@@ -100,8 +100,10 @@ def test_idle_and_slow_clients_do_not_stop_others(tmp_path):
         statuses = [sandbox.post("/customers", {}).status_code for _ in range(20)]
         elapsed = time.monotonic() - started
         assert statuses == [201] * 20
-        assert elapsed < 2
-        idle[0].settimeout(5)
+        # Only a hang fails this: the creates take well under a second, while a server held up
+        # by the idle connections would answer only once --idle-timeout (6 s) closed them.
+        assert elapsed < 5
+        idle[0].settimeout(10)
         assert idle[0].recv(1) == b"", "an idle connection is closed after --idle-timeout"
     finally:
         stop.set()
@@ -136,7 +138,7 @@ def test_memory_stays_bounded_with_endless_new_keys_and_huge_bodies(app):
     for number in range(30_000):
         assert _call(app, "GET", "/customers/missing", f"sk_sandbox_k{number:06d}_xx") == 404
     huge = json.dumps({"primaryAddress": {"firstName": "x" * 1_000_000}}).encode()
-    for number in range(300):  # refused (422), but journaled with their bodies
+    for _ in range(300):  # refused (422), but journaled with their bodies
         assert _call(app, "POST", "/customers", API_KEY, huge) == 422
 
     growth_mib = (_rss_kib() - before) / 1024
@@ -156,12 +158,8 @@ def _limited_file_size(limit: int):
 
 def test_a_full_disk_is_a_503_and_loses_nothing(tmp_path):
     db = tmp_path / "db.json"
-    sandbox = LiveSandbox(str(db), "--rate-limit", "0")
-    command = [sys.executable, "-m", "sandbox", "serve", "--port", str(sandbox.port), "--db",
-               str(db), "--rate-limit", "0"]
-    sandbox.process = subprocess.Popen(command, stdout=sandbox.log, stderr=subprocess.STDOUT,
-                                       preexec_fn=_limited_file_size(48 * 1024))
-    _wait_until_up(sandbox)
+    sandbox = LiveSandbox(str(db), "--rate-limit", "0").start(
+        preexec_fn=_limited_file_size(48 * 1024))
     stored, refused = [], []
     for number in range(200):
         response = sandbox.post("/customers", {"email": f"disk{number}@example.com"})
@@ -185,17 +183,6 @@ def test_a_full_disk_is_a_503_and_loses_nothing(tmp_path):
     TinyDB(db).close()
 
 
-def _wait_until_up(sandbox: LiveSandbox, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(sandbox.url + "/__admin/health", timeout=0.5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.02)
-    raise RuntimeError(sandbox.output())
-
-
 def test_a_database_path_that_cannot_exist_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -216,13 +203,11 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
     slow.start()
     time.sleep(0.3)
 
-    started = time.monotonic()
     sandbox.process.send_signal(signal.SIGTERM)
-    sandbox.process.wait(timeout=5)
+    sandbox.process.wait(timeout=10)  # only a server that never exits takes this long
     slow.join()
 
     assert sandbox.process.returncode == 0
-    assert time.monotonic() - started < 5
     assert "finishing in-flight requests" in sandbox.stop()
     assert answers[0].status_code == 201
     again = LiveSandbox(sandbox.db).start()
