@@ -142,3 +142,34 @@ TRANSACTIONS = ListedResource(
     expandable=("parentTransaction", "customer"),
     sort_example="-createdTime,amount",
 )
+
+
+PAYMENT_INSTRUMENTS = ListedResource(
+    table="payment-instruments",
+    singular="payment instrument",
+    plural="Payment instruments",
+    sortable={
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+        "lastPaymentTime": INSTANT,
+    },
+    filterable={
+        "id": TEXT,
+        "customerId": TEXT,
+        "status": TEXT,
+        "method": TEXT,
+        "brand": TEXT,
+        "bin": TEXT,
+        "last4": TEXT,
+        "fingerprint": TEXT,
+        "expMonth": NUMBER,
+        "expYear": NUMBER,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+        "lastPaymentTime": INSTANT,
+    },
+    searched=("bin", "last4", "brand", "billingAddress.firstName", "billingAddress.lastName"),
+    searched_description="bin, last4, brand and the billing name",
+    expandable=("customer",),
+    sort_example="-createdTime",
+)

@@ -7,6 +7,7 @@ from flask import Flask
 from . import (  # noqa: F401  (each adds its routes to the blueprint)
     customer_list,  # noqa: F401
     customers,
+    instruments,
     tokens,
     transactions,
 )

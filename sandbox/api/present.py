@@ -34,7 +34,10 @@ def show_customer(customer: dict[str, Any], relations: Relations,
     """A customer as the API answers it, with ``_links`` and, when asked, ``_embedded``."""
     body = customer_body(customer, base_url, lead_source=relations.has_lead_source)
     if relations.embedded is not None:
-        body["_embedded"] = relations.embedded
+        body["_embedded"] = dict(relations.embedded)
+        if "defaultPaymentInstrument" in body["_embedded"]:
+            instrument = body["_embedded"]["defaultPaymentInstrument"]
+            body["_embedded"]["defaultPaymentInstrument"] = card_fields(instrument)
     return body
 
 

@@ -87,19 +87,46 @@ class InstrumentReferenceSchema(AnswerSchema):
     paymentInstrumentId = fields.String(required=True)
 
 
+#: Rebilly's payment card brands (an unknown number's brand is left out of an answer).
+CARD_BRANDS = ("Visa", "MasterCard", "American Express", "Discover", "Maestro", "Solo",
+               "Electron", "JCB", "Voyager", "Diners Club", "Switch", "Laser", "China UnionPay",
+               "AstroPay Card")
+INSTRUMENT_STATUSES = ("active", "inactive", "expired", "deactivated", "verification-needed")
+
+
 class PaymentInstrumentSchema(AnswerSchema):
+    """A payment card as answered (Rebilly's PaymentCard); the card number and CVV are never
+    kept. ``_links`` and ``status`` as read now are left out only where a customer embeds it."""
+
     id = fields.String(required=True)
     customerId = fields.String(required=True)
-    method = fields.String(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(["payment-card"]))
+    status = fields.String(required=True, validate=validate.OneOf(INSTRUMENT_STATUSES))
+    fingerprint = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]+$"))
     bin = fields.String(required=True)
     last4 = fields.String(required=True)
-    brand = fields.String(required=True)
+    fpanLast4 = fields.String(required=True, allow_none=True)
+    brand = fields.String(validate=validate.OneOf(CARD_BRANDS), metadata={
+        "description": "Left out when the number belongs to no known brand (not nullable)."})
     expMonth = fields.Integer(required=True)
     expYear = fields.Integer(required=True)
-    billingAddress = contact()
-    status = fields.String(required=True)
+    bankCountry = fields.String(required=True, allow_none=True)
+    isPayoutable = fields.Boolean(required=True)
+    billingAddress = fields.Nested(ContactResponseSchema, metadata={
+        "description": "Left out when neither the card, its token nor the customer had one."})
+    useAsBackup = fields.Boolean(required=True)
+    customFields = fields.Dict(keys=fields.String(), required=True)
+    stickyGatewayAccountId = fields.String(required=True, allow_none=True)
+    expirationReminderTime = timestamp(nullable=True)
+    expirationReminderNumber = fields.Integer(required=True, allow_none=True)
+    referenceData = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    digitalWallet = fields.String(required=True, allow_none=True)
+    riskMetadata = fields.Dict(keys=fields.String(), required=True, allow_none=True)
     createdTime = timestamp()
     updatedTime = timestamp()
+    lastPaymentTime = timestamp(nullable=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    links = fields.List(fields.Nested(LinkSchema), data_key="_links")
 
 
 class WebsiteResponseSchema(AnswerSchema):
@@ -169,6 +196,18 @@ class CustomerResponseSchema(AnswerSchema):
     isEddRequired = fields.Boolean(required=True)
     links = links()
     embedded = fields.Nested(EmbeddedSchema, data_key="_embedded")
+
+
+class InstrumentEmbeddedSchema(AnswerSchema):
+    customer = fields.Nested(CustomerResponseSchema)
+
+
+class PaymentInstrumentResponseSchema(PaymentInstrumentSchema):
+    """A payment instrument as its own routes answer it: ``_links`` always, ``_embedded`` on a
+    list that asked for ``expand=customer``."""
+
+    links = links()
+    embedded = fields.Nested(InstrumentEmbeddedSchema, data_key="_embedded")
 
 
 class CardSummarySchema(AnswerSchema):

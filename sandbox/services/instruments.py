@@ -13,16 +13,19 @@ the sandbox clock reads ``expired`` unless deactivated.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
-from ..cards import brand_of
+from ..cards import brand_of, luhn_valid
 from ..gateway import card_profile
 from ..ids import format_time
 from ..problems import NotFound, SandboxError, ValidationFailed
 from ..store import Transaction, copy_document
 from .contacts import build_contact
 from .context import Context
+from .listing import Page
+from .paging import ListQuery, select_page
 from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
 
 __all__ = (
@@ -35,6 +38,7 @@ __all__ = (
     "record_payment",
     "instrument_status",
     "get_instrument",
+    "list_instruments",
     "update_instrument",
     "deactivate_instrument",
     "keep_profile",
@@ -238,21 +242,96 @@ def instrument_for_payment(tx: Transaction, ctx: Context, instruction: dict[str,
                           "send a paymentInstruction.")
         instrument = _usable(tx, ctx, default["paymentInstrumentId"], customer["id"],
                              "paymentInstruction")
-    elif instruction.get("token") is not None:
-        instrument, _ = instrument_from_token(tx, ctx, instruction["token"], customer,
+    elif "token" in instruction:
+        instrument, _ = instrument_from_token(tx, ctx, _checked_id(instruction, "token"), customer,
                                               build_contact(billing_address)
                                               if billing_address else None,
                                               field="paymentInstruction.token")
-    elif instruction.get("paymentInstrumentId") is not None:
-        instrument = _usable(tx, ctx, instruction["paymentInstrumentId"], customer["id"],
+    elif "paymentInstrumentId" in instruction:
+        instrument = _usable(tx, ctx, _checked_id(instruction, "paymentInstrumentId"),
+                             customer["id"],
                              "paymentInstruction.paymentInstrumentId")
-    elif instruction.get("pan") is not None:
-        instrument, _ = _from_plain_card(tx, ctx, instruction, customer, {},
+    elif "pan" in instruction or "method" in instruction:
+        instrument, _ = _from_plain_card(tx, ctx, checked_card(instruction), customer, {},
                                          build_contact(billing_address)
                                          if billing_address else None)
     else:
         raise _refuse("paymentInstruction", "Send a token, a paymentInstrumentId or a card.")
     return copy_document(instrument), profile_of(tx, ctx, instrument["id"])
+
+
+def _checked_id(instruction: dict[str, Any], key: str) -> str:
+    value = instruction[key]
+    if not isinstance(value, str) or not 1 <= len(value) <= 50:
+        raise _refuse(f"paymentInstruction.{key}", "Must be an id of 1 to 50 characters.")
+    return value
+
+
+_DIGITS = re.compile(r"[0-9]{12,19}")
+_CVV = re.compile(r"[0-9]{3,4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A contact's text members and their Rebilly length limits.
+_CONTACT_TEXT = {"firstName": 45, "lastName": 45, "organization": 255, "address": 60,
+                 "address2": 60, "city": 45, "region": 45, "country": 2, "postalCode": 10,
+                 "jobTitle": 255}
+
+
+def checked_card(card: dict[str, Any]) -> dict[str, Any]:
+    """A plain card sent as a transaction's ``paymentInstruction``, checked member by member
+    (the request schema reads the instruction as a bare object).
+
+    :raises ValidationFailed: naming every ``paymentInstruction.*`` member that is wrong.
+    """
+    wrong: list[dict[str, str]] = []
+
+    def fail(member: str, message: str) -> None:
+        wrong.append({"field": f"paymentInstruction.{member}", "message": message})
+
+    if card.get("method") != "payment-card":
+        fail("method", "Must be payment-card: the sandbox takes plain payment cards only.")
+    pan = card.get("pan")
+    if not isinstance(pan, str) or not _DIGITS.fullmatch(pan):
+        fail("pan", "Must be a card number of 12 to 19 digits, without spaces.")
+    elif not luhn_valid(pan):
+        fail("pan", "Not a valid card number (Luhn check failed).")
+    for member, low, high in (("expMonth", 1, 12), ("expYear", 2000, 2100)):
+        value = card.get(member)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            fail(member, f"Must be an integer from {low} to {high}.")
+    if "cvv" in card and (not isinstance(card["cvv"], str) or not _CVV.fullmatch(card["cvv"])):
+        fail("cvv", "Must be 3 or 4 digits.")
+    address = card.get("billingAddress")
+    if address is not None:
+        wrong.extend(_contact_errors(address, "paymentInstruction.billingAddress"))
+    if wrong:
+        raise ValidationFailed(wrong)
+    return card
+
+
+def _contact_errors(address: Any, where: str) -> list[dict[str, str]]:
+    """What is wrong with a contact object sent without a request schema."""
+    if not isinstance(address, dict):
+        return [{"field": where, "message": "Must be an object."}]
+    wrong = []
+    for member, limit in _CONTACT_TEXT.items():
+        value = address.get(member)
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= limit):
+            wrong.append({"field": f"{where}.{member}",
+                          "message": f"Must be text of 1 to {limit} characters."})
+    dob = address.get("dob")
+    if dob is not None and (not isinstance(dob, str) or not _DATE.fullmatch(dob)):
+        wrong.append({"field": f"{where}.dob", "message": "Not a valid date: use YYYY-MM-DD."})
+    for member in ("emails", "phoneNumbers"):
+        entries = address.get(member)
+        if entries is None:
+            continue
+        if not isinstance(entries, list) or len(entries) > 100 or not all(
+                isinstance(entry, dict) and isinstance(entry.get("label"), str)
+                and isinstance(entry.get("value"), str)
+                and isinstance(entry.get("primary", False), bool) for entry in entries):
+            wrong.append({"field": f"{where}.{member}",
+                          "message": "Must be a list of {label, value, primary?} objects."})
+    return wrong
 
 
 def record_payment(tx: Transaction, ctx: Context, instrument_id: str, *, approved: bool,
@@ -290,6 +369,31 @@ def get_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
     if instrument is None:
         raise NotFound(f"Payment instrument {instrument_id} was not found.")
     return shown(instrument, ctx.clock.now())
+
+
+def list_instruments(ctx: Context, query: ListQuery) -> Page[dict[str, Any] | None]:
+    """A page of a namespace's instruments as they show now, each with its customer when
+    ``expand=customer`` asked for it (else None beside it).
+
+    Filters and sorts see the status an instrument shows (``expired`` included), so
+    ``status:expired`` finds cards that expired on the sandbox clock.
+    """
+    now = ctx.clock.now()
+    with ctx.store.transaction() as tx:
+        stored = tx.view(ctx.namespace, PAYMENT_INSTRUMENTS)
+        if query.scans:
+            stored = [_with_status(instrument, now) for instrument in stored]
+        chosen, total = select_page(stored, query)
+        documents = [shown(instrument, now) for instrument in chosen]
+        related = [tx.get(ctx.namespace, _CUSTOMERS, instrument["customerId"])
+                   if "customer" in query.expand else None for instrument in documents]
+    return Page(documents, total, related)
+
+
+def _with_status(instrument: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The stored document itself when its status stands, else a shallow copy that shows it."""
+    status = instrument_status(instrument, now)
+    return instrument if status == instrument.get("status") else {**instrument, "status": status}
 
 
 #: Fields a PATCH may set on a payment card (bank-account fields do not fit a card).
