@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from flask import Response
 
+from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
+
 __all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
            "token_body", "json_response", "show_transaction", "show_transactions")
 
@@ -21,6 +23,19 @@ class Relations(Protocol):
 
     has_lead_source: bool
     embedded: dict[str, Any] | None
+
+
+#: Members whose type is not nullable: an answer leaves them out instead of sending ``null``.
+CUSTOMER_LEFT_OUT = left_out_when_unset(CustomerResponseSchema)
+TOKEN_LEFT_OUT = left_out_when_unset(TokenResponseSchema)
+
+
+def without_unset(body: dict[str, Any], left_out: frozenset[str]) -> dict[str, Any]:
+    """``body`` without the members of ``left_out`` that hold ``null``."""
+    for name in left_out:
+        if name in body and body[name] is None:
+            del body[name]
+    return body
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -50,12 +65,11 @@ def show_customers(customers: list[dict[str, Any]], relations: list[Relations],
 
 def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool) -> dict[str, Any]:
     """The API representation of a stored customer, with ``_links``."""
-    body = dict(customer)
+    body = without_unset(dict(customer), CUSTOMER_LEFT_OUT)
     body["tags"] = [tag_body(tag, base_url) for tag in customer.get("tags", [])]
     self_url = f"{base_url}/customers/{customer['id']}"
+    # No ``website`` link: the sandbox serves no websites route (``expand=website`` embeds one).
     links = [{"rel": "self", "href": self_url}]
-    if customer.get("websiteId"):
-        links.append({"rel": "website", "href": f"{base_url}/websites/{customer['websiteId']}"})
     instrument = customer.get("defaultPaymentInstrument")
     if instrument:
         instrument_id = instrument["paymentInstrumentId"]
@@ -80,7 +94,9 @@ def tag_body(tag: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 
 def token_body(token: dict[str, Any], base_url: str) -> dict[str, Any]:
-    return {**token, "_links": [{"rel": "self", "href": f"{base_url}/tokens/{token['id']}"}]}
+    body = without_unset(dict(token), TOKEN_LEFT_OUT)
+    body["_links"] = [{"rel": "self", "href": f"{base_url}/tokens/{token['id']}"}]
+    return body
 
 
 def show_transaction(transaction: dict[str, Any], relations: Any,

@@ -42,8 +42,8 @@ class ContactSchema(RequestSchema):
                    "code in capitals, such as US or GB.")
     postalCode = Text(10, pattern=POSTAL_CODE, pattern_message="Must hold only letters, digits, "
                       "spaces and hyphens.")
-    phoneNumbers = fields.List(fields.Nested(PhoneNumberSchema), allow_none=True)
-    emails = fields.List(fields.Nested(EmailSchema), allow_none=True)
+    phoneNumbers = fields.List(fields.Nested(PhoneNumberSchema))
+    emails = fields.List(fields.Nested(EmailSchema))
     dob = FullDate(allow_none=True, error_messages={
         "invalid": "Not a valid date: use YYYY-MM-DD."})
     jobTitle = Text(255)

@@ -1,7 +1,9 @@
 """The customer request body: every field of ``POST /customers`` and ``PUT /customers/{id}``.
 
 Writable fields are declared with Rebilly's limits. Fields the server owns are listed in
-``SERVER_OWNED`` and dropped on load, whatever the client sends for them.
+``SERVER_OWNED`` and dropped on load, whatever the client sends for them. ``null`` is accepted
+only where Rebilly's type is nullable (``allow_none``): ``Text`` fields are nullable unless they
+say ``allow_none=False``, every other field is not unless it says ``allow_none=True``.
 """
 
 from __future__ import annotations
@@ -72,11 +74,11 @@ class CustomerSchema(RequestSchema):
     firstName = Text(45)
     lastName = Text(45)
 
-    websiteId = Text(50, pattern=None)
+    websiteId = Text(50, pattern=None, allow_none=False)
     personId = Text(50, pattern=None)
     preferredPayoutInstrumentId = Text(50, pattern=None)
     defaultPaymentInstrumentId = Text(50, pattern=None)
-    paymentToken = Text(50, pattern=None)
+    paymentToken = Text(50, pattern=None, allow_none=False)
     locale = Text(35, pattern=LOCALE,
                   pattern_message="Must be an RFC 5646 language tag, such as en-US.")
     isEddRequired = StrictBoolean(load_default=False)
@@ -85,10 +87,9 @@ class CustomerSchema(RequestSchema):
     taxNumbers = fields.List(fields.Nested(TaxNumberSchema), allow_none=True)
     notificationEmails = fields.List(
         fields.Email(validate=validate.Length(max=255),
-                     error_messages={"invalid": "Not a valid email address."}),
-        allow_none=True)
-    tags = BoundedList(fields.Nested(TagSchema), max_items=MAX_TAGS, allow_none=True)
-    leadSource = fields.Nested(LeadSourceSchema, allow_none=True)
+                     error_messages={"invalid": "Not a valid email address."}))
+    tags = BoundedList(fields.Nested(TagSchema), max_items=MAX_TAGS)
+    leadSource = fields.Nested(LeadSourceSchema)
 
     @validates("tags")
     def _only_customer_tags(self, tags: list[dict[str, Any]] | None, **kwargs: Any) -> None:

@@ -4,6 +4,11 @@ The views build answers from stored documents (``sandbox.api.present``) and neve
 these, so they cost nothing per request. The test suite checks real answers against the document
 built from them, so they cannot drift from what the sandbox sends. ``unknown = RAISE`` makes the
 document say ``additionalProperties: false``: an undocumented key in an answer fails that check.
+
+They are also the nullability table of the answers: a member is ``null`` only where its field
+says ``allow_none`` (where Rebilly's type is nullable). A member that is neither nullable nor
+``required`` is left out of the answer while it has no value (``left_out_when_unset``), which
+the presenters apply.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from .contact import EmailSchema, PhoneNumberSchema
 from .customer import TAG_TYPES, TaxNumberSchema
 
 __all__ = ("AnswerSchema", "CustomerResponseSchema", "TokenResponseSchema",
-           "LeadSourceResponseSchema", "ProblemSchema", "LinkSchema")
+           "LeadSourceResponseSchema", "ProblemSchema", "LinkSchema", "left_out_when_unset")
 
 
 class AnswerSchema(Schema):
@@ -22,6 +27,12 @@ class AnswerSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+def left_out_when_unset(schema: type[Schema]) -> frozenset[str]:
+    """The members of an answer that are neither nullable nor always present."""
+    return frozenset(field.data_key or name for name, field in schema().fields.items()
+                     if not field.allow_none and not field.required)
 
 
 def text(description: str | None = None, **kwargs) -> fields.String:
@@ -170,7 +181,8 @@ class CustomerResponseSchema(AnswerSchema):
     email = text("The primary email of primaryAddress, else its first one.")
     firstName = text("primaryAddress.firstName")
     lastName = text("primaryAddress.lastName")
-    websiteId = text()
+    websiteId = fields.String(metadata={
+        "description": "Left out when the customer has none (the member is not nullable)."})
     defaultPaymentInstrument = fields.Nested(InstrumentReferenceSchema, required=True,
                                              allow_none=True)
     preferredPayoutInstrumentId = text()
@@ -224,7 +236,8 @@ class TokenResponseSchema(AnswerSchema):
     id = fields.String(required=True)
     method = fields.String(required=True, validate=validate.OneOf(["payment-card"]))
     paymentInstrument = fields.Nested(CardSummarySchema, required=True)
-    billingAddress = contact()
+    billingAddress = fields.Nested(ContactResponseSchema, metadata={
+        "description": "Left out when the token was made without one (not nullable)."})
     isUsed = fields.Boolean(required=True)
     usageTime = timestamp(nullable=True)
     expirationTime = timestamp()

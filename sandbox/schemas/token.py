@@ -41,6 +41,6 @@ class TokenSchema(RequestSchema):
     method = fields.String(required=True, validate=validate.OneOf(
         ["payment-card"], error="The sandbox makes payment-card tokens only."))
     paymentInstrument = fields.Nested(PaymentCardSchema, required=True)
-    billingAddress = fields.Nested(ContactSchema, allow_none=True)
-    leadSource = fields.Nested(LeadSourceSchema, allow_none=True)
+    billingAddress = fields.Nested(ContactSchema)
+    leadSource = fields.Nested(LeadSourceSchema)
     riskMetadata = fields.Dict(allow_none=True)
