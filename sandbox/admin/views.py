@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ..api.present import json_response
+from ..api.routing import routed
 from ..auth import authenticate
 from ..errors import BadRequest
 from ..jsonbody import parse_json_object
@@ -108,8 +109,13 @@ def move_clock() -> Response:
 def add_fault() -> Response:
     definition = _body()
     rule = load(fault_rule_schema, definition)
-    return json_response(operations.add_fault(get_state(), _namespace(required=False), rule,
-                                              definition), 201)
+    added = operations.add_fault(get_state(), _namespace(required=False), rule, definition)
+    path, method = rule["match"].get("path"), rule["match"].get("method")
+    if path is not None and not routed(path, method):
+        added["warning"] = (f"No API route takes {method + ' ' if method else ''}{path}, so "
+                            "this rule can never fire (a request no route takes is a 404 or "
+                            "405 and is never faulted).")
+    return json_response(added, 201)
 
 
 def list_faults() -> Response:

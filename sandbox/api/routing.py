@@ -2,7 +2,9 @@
 
 Every API request is authenticated (credential -> namespace), given its fixtures, offered to the
 fault injection and, unless it is a GET, counted against the namespace's rate limit before its
-view runs; afterwards it is recorded in the namespace's request journal.
+view runs; afterwards it is recorded in the namespace's request journal. A request that no route
+takes (a 404, or a 405 for the wrong method) is journaled too, under the namespace of the
+credential it carries: calling something the sandbox lacks is what a developer needs to see first.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import re
 import time
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from marshmallow import Schema
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
 
 from ..auth import authenticate
 from ..jsonbody import parse_json_object
-from ..problems import NotFound
+from ..problems import NotFound, SandboxError
 from ..schemas import load
 from ..seeding import seed_namespace
 from ..services.context import Context
@@ -25,7 +28,7 @@ from ..serving import NETWORK_FAULT_KEY
 from ..state import get_state
 from .faulting import inject_after, inject_before
 
-__all__ = ("bp", "add_route", "base_url", "load_body", "service_context")
+__all__ = ("bp", "add_route", "base_url", "load_body", "service_context", "routed")
 
 bp = Blueprint("api", __name__)
 
@@ -36,6 +39,9 @@ PREFIXES = ("", "/organizations/<organization_id>")
 RESOURCE_ID = re.compile(r"[@~\-.\w]{1,50}", re.ASCII)
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Paths of the admin API, which is never journaled.
+ADMIN_PATH = "/__admin"
 
 #: Endpoints that also accept a publishable key (``Authorization: pk_…``).
 PUBLISHABLE_ENDPOINTS: set[str] = set()
@@ -79,7 +85,24 @@ def _finish(response: Response) -> Response:
     return response
 
 
+@bp.after_app_request
+def _journal_unrouted(response: Response) -> Response:
+    """Journal a request that matched no route, when a usable credential says whose it is."""
+    if request.endpoint is not None or g.get("journaled") or request.path.startswith(ADMIN_PATH):
+        return response
+    state = get_state()
+    try:
+        namespace = authenticate(request.headers, allow_publishable=True,
+                                 accepted_keys=state.config["api_keys"],
+                                 salt=state.namespace_salt)
+    except SandboxError:  # anonymous, or a credential that works nowhere: nobody to show it to
+        return response
+    _journal(namespace.id, response)
+    return response
+
+
 def _journal(namespace: str, response: Response) -> None:
+    g.journaled = True
     state = get_state()
     try:
         body = request.get_data()
@@ -92,12 +115,17 @@ def _journal(namespace: str, response: Response) -> None:
     stored = g.get("stored_before_fault")
     if stored is None:  # no after-commit fault: a write is stored when it was answered 2xx
         stored = request.method in WRITE_METHODS and status is not None and status < 300
+    duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    if network_fault and network_fault[0] == "hang":
+        # The server holds the connection this long once the answer is made, then cuts it: the
+        # client waited that long too.
+        duration_ms += network_fault[1] * 1000
     state.journal.record(
         namespace,
         time=state.clock_for(namespace).now().isoformat(timespec="milliseconds"),
         method=request.method, path=request.path, query=request.query_string.decode("latin-1"),
         headers=request.headers.items(), body=body, status=status,
-        duration_ms=(time.perf_counter() - started) * 1000 if started else 0.0,
+        duration_ms=duration_ms,
         fault=fault.journal() if (fault := g.get("fault")) else None,
         stored=stored)
 
@@ -123,6 +151,26 @@ def load_body(schema: Schema) -> dict[str, Any]:
 def service_context() -> Context:
     """What a service needs to act for this request's namespace and organization."""
     return get_state().context(g.namespace.id, g.organization_id)
+
+
+def routed(path: str, method: str | None = None) -> bool:
+    """Whether an API route takes ``path`` (with ``method``, when one is named).
+
+    Fault rules act only on requests a route took, so a rule whose path fails this never fires.
+    A path with a ``*`` may match a route whatever it holds, so it counts as routed.
+    """
+    if "*" in path:
+        return True
+    adapter = current_app.url_map.bind("sandbox.invalid")
+    try:
+        endpoint, _ = adapter.match(path, method=method or "GET")
+    except RequestRedirect:
+        return True
+    except MethodNotAllowed:
+        return method is None  # another method is taken, and the rule names none
+    except HTTPException:
+        return False
+    return endpoint.startswith(f"{bp.name}.")
 
 
 def add_route(rule: str, view, methods: list[str], *, publishable: bool = False) -> None:

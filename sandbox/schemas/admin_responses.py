@@ -101,6 +101,8 @@ class FaultRuleStateSchema(FaultRuleSchema):
                                metadata={"description": "Null when the rule has no times."})
     expiresInSeconds = fields.Float(required=True, metadata={
         "description": "Seconds until the rule removes itself."})
+    warning = fields.String(metadata={
+        "description": "Only when the rule is made, if no API route takes its path."})
 
 
 class FaultMarkSchema(AnswerSchema):
