@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import admin, api, errors, openapi, requestlog, seeding, state
+from . import admin, api, errors, openapi, requestlog, seeding, state, wire
 from .config import load_config
 
 __all__ = ("build_app",)
@@ -29,6 +29,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     state.init_app(app, state.SandboxState.from_config(config))
     requestlog.init_app(app)
+    wire.init_app(app)
     api.init_app(app)
     admin.init_app(app, openapi.build_spec)
     return app

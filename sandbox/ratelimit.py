@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ class RateLimiter:
     def hit(self, namespace: str) -> Allowance | None:
         """Count one request; return its allowance.
 
-        :raises TooManyRequests: with ``X-RateLimit-Retry-After`` once the window is used up.
+        :raises TooManyRequests: with ``X-RateLimit-Retry-After`` (Unix time) and ``Retry-After``
+            (seconds) once the window is used up.
         """
         if self.limit <= 0:
             return None
@@ -55,7 +57,9 @@ class RateLimiter:
                     f"A request cannot be executed because more than {self.limit} requests were "
                     f"sent within {self.window} seconds.",
                     headers={"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0",
-                             "X-RateLimit-Retry-After": str(retry_after)})
+                             "X-RateLimit-Retry-After": str(retry_after),
+                             # RFC 9110's header, in seconds, which clients' retry helpers read.
+                             "Retry-After": str(max(1, math.ceil(retry_after - now)))})
             self._windows[namespace] = (started, used + 1)
             if len(self._windows) > self._sweep_at:
                 self._sweep(now)

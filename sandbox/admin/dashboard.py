@@ -95,15 +95,33 @@ def _customers(state: SandboxState, namespace: str) -> dict[str, Any]:
     return {"total": total, "newest": newest}
 
 
-def status_tone(status: int | None) -> str:
-    """The colour class of an answer: 2xx green, 4xx amber, 5xx and dropped connections red."""
-    if status is None:
+#: A network fault as the journal describes it (``network truncate``, ``delay 5ms, network hang``).
+NETWORK_FAULT = re.compile(r"\bnetwork (\w+)")
+
+
+def status_tone(status: int | None, cut: str | None = None) -> str:
+    """The colour class of an answer: 2xx green, 4xx amber, 5xx and cut connections red."""
+    if status is None or cut:
         return "network"
     return f"{status // 100}xx"
 
 
+def answer_cut(entry: dict[str, Any]) -> str | None:
+    """How a network fault cut the answer (truncate, reset, close, hang), if one did.
+
+    A truncated answer keeps the status its head carried, yet the client never got it whole.
+    """
+    found = NETWORK_FAULT.search((entry.get("fault") or {}).get("action") or "")
+    return found.group(1) if found else None
+
+
 def _request(entry: dict[str, Any]) -> dict[str, Any]:
-    return {**entry, "tone": status_tone(entry["status"])}
+    cut = answer_cut(entry)
+    if entry["status"] is None:
+        label = "dropped"
+    else:
+        label = f"{entry['status']} cut" if cut else str(entry["status"])
+    return {**entry, "cut": cut, "label": label, "tone": status_tone(entry["status"], cut)}
 
 
 def _rules(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:

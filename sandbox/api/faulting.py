@@ -33,17 +33,29 @@ def _json_body() -> Any:
         return None
 
 
+#: Contacts whose ``emails`` are read for magic addresses: a customer's, and a token's (a
+#: browser's card form sends no top-level email, only the billing address).
+_CONTACT_KEYS = ("primaryAddress", "billingAddress")
+
+
+def _emails(body: dict[str, Any]) -> list[Any]:
+    """The top-level ``email``, then each contact's listed email values."""
+    emails = [body.get("email")]
+    for key in _CONTACT_KEYS:
+        contact = body.get(key)
+        listed = contact.get("emails") if isinstance(contact, dict) else None
+        if isinstance(listed, list):
+            emails += [entry.get("value") for entry in listed if isinstance(entry, dict)]
+    return emails
+
+
 def _email_action() -> Action | None:
     if request.method not in ("POST", "PUT") or b"fault." not in request.get_data().lower():
         return None
     body = _json_body()
     if not isinstance(body, dict):
         return None
-    address = body.get("primaryAddress") if isinstance(body.get("primaryAddress"), dict) else {}
-    listed = address.get("emails") if isinstance(address.get("emails"), list) else []
-    emails = [body.get("email")] + [entry.get("value") for entry in listed
-                                    if isinstance(entry, dict)]
-    for email in emails:
+    for email in _emails(body):
         if isinstance(email, str) and (action := action_from_email(email)):
             return action
     return None

@@ -78,7 +78,7 @@ ERRORS = {
     413: ("PayloadTooLarge", "The body is larger than --max-body-bytes.", ()),
     422: ("ValidationError", "Validation failed: every failing field is in invalidFields.", ()),
     429: ("TooManyRequests", "More than --rate-limit non-GET requests in the window.",
-          ("X-RateLimit-Retry-After",)),
+          ("X-RateLimit-Retry-After", "Retry-After")),
 }
 
 HEADERS = {
@@ -86,6 +86,7 @@ HEADERS = {
     "X-RateLimit-Limit": ("Non-GET requests allowed in the window.", "integer"),
     "X-RateLimit-Remaining": ("Non-GET requests left in the window.", "integer"),
     "X-RateLimit-Retry-After": ("When the window resets (Unix time).", "integer"),
+    "Retry-After": ("Seconds until the window resets.", "integer"),
     "Pagination-Total": ("Customers matching the query.", "integer"),
     "Pagination-Limit": ("The limit applied.", "integer"),
     "Pagination-Offset": ("The offset applied.", "integer"),

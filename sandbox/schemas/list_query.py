@@ -89,7 +89,8 @@ class SortParameter(_Parameter):
             if not part:
                 continue
             descending = part.startswith("-")
-            name = part.lstrip("+-").strip()  # "+" is allowed, and arrives as a space unencoded
+            # One "+" or "-" at most ("+" arrives as a space when the client did not encode it).
+            name = part[1:].strip() if part[0] in "+-" else part
             if name not in self.sortable:
                 raise ValidationError(f"Cannot sort on '{name}'; sortable fields: "
                                       f"{', '.join(self.sortable)}.")

@@ -16,7 +16,7 @@ import functools
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..resources import BOOLEAN, INSTANT, TAGS, TEXT
@@ -247,7 +247,8 @@ def _instant_interval(name: str, text: str) -> tuple[datetime, datetime]:
         if _BARE_DATE.fullmatch(text):
             day = date.fromisoformat(text)
             start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-            return start, start + timedelta(days=1) - timedelta(microseconds=1)
+            # Built from the date, not by adding a day, which overflows on 9999-12-31.
+            return start, start.replace(hour=23, minute=59, second=59, microsecond=999_999)
         moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text))
     except (ValueError, OverflowError):
         raise FilterRefused(f"'{name}': '{text}' is not an ISO 8601 date-time or date.") from None
