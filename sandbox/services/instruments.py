@@ -20,7 +20,7 @@ from typing import Any
 from ..cards import brand_of, luhn_valid
 from ..gateway import card_profile
 from ..ids import format_time
-from ..problems import NotFound, SandboxError, ValidationFailed
+from ..problems import Conflict, NotFound, ValidationFailed
 from ..store import Transaction, copy_document
 from .contacts import build_contact
 from .context import Context
@@ -31,7 +31,6 @@ from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
 __all__ = (
     "PAYMENT_INSTRUMENTS",
     "CARD_PROFILES",
-    "ConflictingState",
     "create_instrument",
     "instrument_from_token",
     "instrument_for_payment",
@@ -51,13 +50,6 @@ _CUSTOMERS = "customers"
 #: What a card's profile is when none was kept: an ordinary approving card.
 _PLAIN_PROFILE = {"outcome": "approved", "cvvFailed": False, "cvvChecked": False,
                   "expiryFailed": False}
-
-
-class ConflictingState(SandboxError):
-    """The instrument is in a state the operation cannot start from (already deactivated)."""
-
-    status = 409
-    title = "Conflict"
 
 
 def fingerprint(bin_: str, last4: str) -> str:
@@ -448,14 +440,14 @@ def deactivate_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
     """Take an instrument out of use for good; clear it as its customer's default.
 
     :raises NotFound: for an unknown instrument.
-    :raises ConflictingState: when it is already deactivated.
+    :raises Conflict: when it is already deactivated.
     """
     with ctx.store.transaction() as tx:
         instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
         if instrument is None:
             raise NotFound(f"Payment instrument {instrument_id} was not found.")
         if instrument.get("status") == "deactivated":
-            raise ConflictingState(f"Payment instrument {instrument_id} is already deactivated.")
+            raise Conflict(f"Payment instrument {instrument_id} is already deactivated.")
         now = format_time(ctx.clock.now())
         instrument.update(status="deactivated", updatedTime=now,
                           revision=instrument.get("revision", 1) + 1)
