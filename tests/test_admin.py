@@ -83,14 +83,16 @@ def test_fixture_sets_are_listed(admin):
     sets = admin.get("/fixtures").get_json()
 
     default = next(entry for entry in sets if entry["name"] == "default")
-    assert default["counts"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3}
+    assert default["counts"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3,
+                                 "paymentInstruments": 2, "transactions": 3}
 
 
 def test_default_fixture_set_loads_every_kind(client, admin):
     response = admin.post("/fixtures/default")
 
     assert response.status_code == 201
-    assert response.get_json()["loaded"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3}
+    assert response.get_json()["loaded"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3,
+                                             "paymentInstruments": 2, "transactions": 3}
     embedded = "website,leadSource,defaultPaymentInstrument"
     ben = client.get(f"/customers/cus_default_ben?expand={embedded}")
     assert ben.status_code == 200
@@ -266,6 +268,7 @@ def test_admin_requests_are_not_journaled(admin):
     assert admin.get("/requests").get_json() == []
 
 
+@pytest.mark.slow
 def test_request_journal_stays_bounded(client, state):
     for _ in range(5000):
         client.get("/customers/missing")
@@ -313,6 +316,7 @@ def test_every_operation_is_a_python_call(state):
     assert operations.health(state)["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_shipped_fixtures_are_in_the_wheel(tmp_path):
     import subprocess
     import sys

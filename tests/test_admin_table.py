@@ -129,6 +129,7 @@ def test_only_an_operation_that_answers_other_than_json_has_no_client_method():
                for answer in _route(ADMIN_PREFIX + "/", "GET").answers.values())
 
 
+@pytest.mark.served
 def test_the_client_fetches_the_document_with_the_server_it_called():
     with LiveServer() as server, SandboxClient(server.url) as client:
         document = client.openapi()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import API_KEY, LiveSandbox
 
 
@@ -41,6 +42,7 @@ def test_fixtures_list(tmp_path):
     assert result.stdout.startswith("- default:")
 
 
+@pytest.mark.served
 def test_export_from_a_running_server_loads_back(tmp_path):
     sandbox = LiveSandbox(str(tmp_path / "db.json")).start()
     try:
@@ -58,6 +60,7 @@ def test_export_from_a_running_server_loads_back(tmp_path):
     assert "ok team: 2 websites, 2 tags, 0 tokens, 3 customers" in check.stdout
 
 
+@pytest.mark.served
 def test_export_from_a_database_file(tmp_path):
     db = tmp_path / "db.json"
     sandbox = LiveSandbox(str(db)).start()

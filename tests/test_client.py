@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 import requests
-from conftest import API_KEY, OTHER_KEY, LiveSandbox, free_port
+from helpers import API_KEY, OTHER_KEY, LiveSandbox, free_port
 
 from sandbox import errors as server_errors
 from sandbox.client import (
@@ -19,6 +19,8 @@ from sandbox.client import (
     SandboxConnectionError,
 )
 from sandbox.testing import LiveServer
+
+pytestmark = pytest.mark.served
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_wait_until_ready_gives_up_on_a_closed_port():
     started = time.monotonic()
     with pytest.raises(SandboxConnectionError, match="not ready within 0.3s"):
         client.wait_until_ready(timeout=0.3)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # only a client that never gives up takes this long
 
 
 def test_reset_one_namespace_or_all(server, client):
@@ -235,19 +237,20 @@ def test_live_server_serves_until_stopped_and_closes_its_store():
         requests.get(f"{live.url}/__admin/health", timeout=1)
 
 
+@pytest.mark.slow
 def test_a_delayed_request_holds_up_nothing_else(server, client):
-    client.add_fault(match={"path": "/customers", "method": "POST"}, delay=800, times=1)
-    finished: list[float] = []
+    client.add_fault(match={"path": "/customers", "method": "POST"}, delay=3000, times=1)
+    finished: list[int] = []
     slow = threading.Thread(target=lambda: finished.append(create(server).status_code))
 
     slow.start()
-    time.sleep(0.1)
-    started = time.monotonic()
+    time.sleep(0.1)  # lets the delayed create reach the server; no assertion rests on it
     fast = requests.get(f"{server.url}/customers", headers={"REB-APIKEY": API_KEY}, timeout=5)
-    took = time.monotonic() - started
-    slow.join(timeout=5)
+    answered_first = finished == []
+    slow.join(timeout=10)
 
-    assert fast.status_code == 200 and took < 0.5
+    assert fast.status_code == 200
+    assert answered_first, "the read was answered while the delayed create waited"
     assert finished == [201]
 
 

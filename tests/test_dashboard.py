@@ -196,6 +196,9 @@ def headless(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedP
                           env={**os.environ, "HOME": str(profile)})
 
 
+@pytest.mark.browser
+@pytest.mark.served
+@pytest.mark.slow
 def test_a_browser_shows_the_dashboard(chromium, served, tmp_path):
     created = served.post("/customers", {
         "primaryAddress": {"firstName": SCRIPT, "lastName": "Hopper",

@@ -174,6 +174,8 @@ def test_a_directory_where_a_compaction_writes_is_retried_not_looped(tmp_path):
     assert Store(path).replayed == 0, "the clean shutdown folded everything into the snapshot"
 
 
+@pytest.mark.served
+@pytest.mark.slow
 def test_a_failed_rotation_sends_no_journal_bytes_to_another_client(tmp_path):
     """Under a 64 KiB file-size limit rotations and snapshots fail; idle connections opened
     meanwhile (which would get a reused descriptor number) must never receive a byte."""
@@ -257,6 +259,7 @@ STARTUP_DAMAGE = {
 }
 
 
+@pytest.mark.served
 @pytest.mark.parametrize("damage", STARTUP_DAMAGE, ids=str)
 def test_damaged_or_misplaced_files_stop_start_up_with_one_clear_line(tmp_path, damage):
     STARTUP_DAMAGE[damage](tmp_path)
@@ -269,6 +272,7 @@ def test_damaged_or_misplaced_files_stop_start_up_with_one_clear_line(tmp_path, 
     assert len(lines) == 1 and lines[0].startswith("rebilly-sandbox: ") and "db.json" in lines[0]
 
 
+@pytest.mark.served
 def test_an_empty_database_path_is_a_clear_error():
     result = _serve("")
 
@@ -277,6 +281,7 @@ def test_an_empty_database_path_is_a_clear_error():
     assert "names no file" in result.stderr
 
 
+@pytest.mark.served
 def test_the_zero_byte_snapshot_is_refused_not_read_as_empty(tmp_path):
     (tmp_path / "db.json").write_bytes(b"")
 

@@ -12,6 +12,8 @@ from conftest import API_KEY, LiveSandbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+pytestmark = [pytest.mark.served, pytest.mark.slow]
+
 CUSTOMER_KEYS = ["email", "firstName", "lastName", "websiteId", "locale", "isEddRequired",
                  "personId", "preferredPayoutInstrumentId", "customFields", "notificationEmails",
                  "taxNumbers", "tags", "leadSource", "primaryAddress", "paymentToken",

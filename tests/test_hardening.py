@@ -81,6 +81,8 @@ def test_gzip_content_encoding_is_a_clear_error_not_a_crash(client):
     assert response.status_code == 400
 
 
+@pytest.mark.served
+@pytest.mark.slow
 def test_idle_and_slow_clients_do_not_stop_others(tmp_path):
     sandbox = LiveSandbox(str(tmp_path / "db.json"), "--idle-timeout", "6").start()
     idle = [socket.create_connection(("127.0.0.1", sandbox.port)) for _ in range(200)]
@@ -129,6 +131,7 @@ def _call(app, method: str, path: str, key: str, body: bytes = b"") -> int:
     return int(status[0].split()[0])
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_with_endless_new_keys_and_huge_bodies(app):
     state = app.extensions["sandbox"]
     for number in range(3000):  # warm up allocators and caches
@@ -156,6 +159,8 @@ def _limited_file_size(limit: int):
     return preexec
 
 
+@pytest.mark.served
+@pytest.mark.slow
 def test_a_full_disk_is_a_503_and_loses_nothing(tmp_path):
     db = tmp_path / "db.json"
     sandbox = LiveSandbox(str(db), "--rate-limit", "0").start(
@@ -183,6 +188,7 @@ def test_a_full_disk_is_a_503_and_loses_nothing(tmp_path):
     TinyDB(db).close()
 
 
+@pytest.mark.served
 def test_a_database_path_that_cannot_exist_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -194,6 +200,8 @@ def test_a_database_path_that_cannot_exist_is_a_clear_error(tmp_path):
     assert "cannot create" in result.stderr
 
 
+@pytest.mark.served
+@pytest.mark.slow
 def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
     sandbox = LiveSandbox(str(tmp_path / "db.json")).start()
     answers = []
@@ -237,6 +245,7 @@ def test_a_key_never_reaches_another_keys_data(client, prefix):
     assert other.post(f"{prefix}/customers", {"paymentToken": token["id"]}).status_code == 422
 
 
+@pytest.mark.served
 def test_keys_and_admin_tokens_stay_out_of_logs_journal_and_errors(tmp_path):
     admin_token = "admin-secret-0123456789"
     sandbox = LiveSandbox(str(tmp_path / "db.json"), "--admin-token", admin_token).start()

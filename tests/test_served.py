@@ -12,9 +12,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from conftest import API_KEY, LiveSandbox
 from tinydb import TinyDB
+
+pytestmark = pytest.mark.served
 
 
 def test_served_create_and_read_back(live):

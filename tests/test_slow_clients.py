@@ -12,6 +12,8 @@ import pytest
 import requests
 from conftest import API_KEY, LiveSandbox
 
+pytestmark = pytest.mark.served
+
 HEADERS = {"REB-APIKEY": API_KEY}
 
 

@@ -14,6 +14,8 @@ from conftest import API_KEY, LiveSandbox
 
 from sandbox.config import ConfigError, load_config
 
+pytestmark = pytest.mark.served
+
 
 @pytest.fixture
 def sandbox(tmp_path):
