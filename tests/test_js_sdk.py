@@ -233,6 +233,7 @@ def test_checkout_partial_refund_makes_a_child_and_an_over_refund_is_a_validatio
     assert refund["fields"]["type"] == "refund"
     assert refund["fields"]["parentTransactionId"] == sale_id
     assert refund["fields"]["amount"] == 2.99
+    assert refund["headers"]["location"].endswith(f"/transactions/{refund['fields']['id']}")
     assert checkout["saleAfterRefund"]["fields"]["status"] == "partially-refunded"
     over = checkout["overRefund"]
     assert over["error"] == "RebillyValidationError"
@@ -274,6 +275,7 @@ def test_checkout_repeated_request_id_is_a_conflict_error(checkout):
 
     assert duplicate["error"] == "RebillyConflictError"
     assert duplicate["status"] == 409
+    assert checkout["sale"]["fields"]["id"] in duplicate["message"]  # names the original
     assert "POST /transactions 409" in checkout.lines()
 
 
@@ -298,7 +300,9 @@ def test_checkout_instruments_list_get_and_deactivation(checkout):
     assert checkout["saleOnDeactivated"]["error"] == "RebillyValidationError"
     [sent] = checkout.sent("POST", f"/payment-instruments/{instrument_id}/deactivation")
     assert sent["status"] == 201
-    assert "Content-Type" not in sent["headers"]  # the SDK posts no body
+    # The SDK posts no body, and axios then labels the empty body as a form.
+    assert sent["headers"]["Content-Length"] == "0"
+    assert sent["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
 
 
 def test_checkout_transactions_list_with_a_filter(checkout):
