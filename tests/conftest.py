@@ -19,6 +19,17 @@ from sandbox import create_app
 __all__ = ("API_KEY", "OTHER_KEY", "ApiClient", "LiveSandbox", "free_port")
 
 
+#: Fixtures that start a real server: a test asking for one is ``served`` without saying so.
+#: ``pytester`` runs a pytest session of its own, in which the plugin serves its sandbox.
+SERVING_FIXTURES = frozenset({"live", "sandbox", "sandbox_server", "pytester"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.served)
+
+
 @pytest.fixture(autouse=True)
 def _clean_sandbox_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SANDBOX_* variable from the machine leaks into a test."""
