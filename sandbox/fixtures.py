@@ -1,8 +1,10 @@
-"""Fixture sets: named JSON files of websites, tags, tokens and customers to load into a namespace.
+"""Fixture sets: named JSON files of websites, tags, tokens, customers, payment instruments and
+transactions to load into a namespace.
 
 Every record goes through the same validation and business rules as the API (a customer's
-``paymentToken`` is redeemed, tags are shared by name), inside one store transaction, so a set
-with one bad record loads nothing. Names are looked up among the files of the fixtures folder,
+``paymentToken`` is redeemed, tags are shared by name, a transaction is decided by the sandbox
+gateway from its card), inside one store transaction, so a set with one bad record loads
+nothing. An id a record names is kept. Names are looked up among the files of the fixtures folder,
 never joined into a path, so no name can reach outside it.
 """
 
@@ -17,23 +19,39 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from .cards import luhn_valid
+from .gateway import APPROVAL_TRIGGER_PAN, APPROVED_CARDS, DECLINED_CARDS
 from .ids import Clock, IdGenerator, format_time
 from .problems import BadRequest, NotFound, SandboxError, ValidationFailed
 from .schemas import CustomerSchema, TokenSchema, load
 from .schemas.base import RequestSchema, Text
 from .schemas.customer import TagSchema
+from .schemas.instrument import InstrumentCreateSchema
+from .schemas.transaction import RefundSchema, TransactionSchema, TransactionUpdateSchema
 from .services.context import Context
 from .services.customers import CLIENT_ID, CUSTOMERS, LEAD_SOURCES, WEBSITES, upsert_customer
+from .services.instruments import (
+    PAYMENT_INSTRUMENTS,
+    create_instrument,
+    deactivate_instrument,
+    profile_of,
+)
 from .services.tags import TAGS, resolve
 from .services.tokens import create_token
+from .services.transactions import (
+    TRANSACTIONS,
+    create_transaction,
+    finish_offsite,
+    refund_transaction,
+)
 from .store import Store
 
 __all__ = ("FIXTURE_NAME", "fixture_names", "read_fixture", "load_fixture_set",
            "check_fixture_set", "fixture_counts", "problem_summary", "export_namespace",
-           "describe_fixtures")
+           "describe_fixtures", "stand_in_pan")
 
 FIXTURE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-KINDS = ("websites", "tags", "tokens", "customers")
+KINDS = ("websites", "tags", "tokens", "customers", "paymentInstruments", "transactions")
 
 
 class WebsiteSchema(RequestSchema):
@@ -47,6 +65,12 @@ website_schema = WebsiteSchema()
 tag_schema = TagSchema()
 token_schema = TokenSchema()
 customer_schema = CustomerSchema()
+instrument_schema = InstrumentCreateSchema()
+transaction_schema = TransactionSchema()
+refund_schema = RefundSchema()
+approval_schema = TransactionUpdateSchema()
+#: Transaction record types that are a refund or void of their ``parentTransactionId``.
+CHILD_TYPES = ("refund", "void")
 
 
 def fixtures_dir(configured: str | None) -> Path:
@@ -159,7 +183,9 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
     counts = dict.fromkeys(KINDS, 0)
     with ctx.store.transaction() as tx:
         for kind, step in (("websites", _load_website), ("tags", _load_tag),
-                           ("tokens", _load_token), ("customers", _load_customer)):
+                           ("tokens", _load_token), ("customers", _load_customer),
+                           ("paymentInstruments", _load_instrument),
+                           ("transactions", _load_transaction)):
             loaded = []
             for index, record in _records(data, kind):
                 where = f"{kind}.{index}"
@@ -167,9 +193,14 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
                     loaded.append(step(tx, ctx, record, strict))
                 except ValidationFailed as error:
                     raise _prefixed(error, where) from None
+                except SandboxError as error:  # a repeated requestId, say: still the record's
+                    raise ValidationFailed([{"field": where, "message": error.detail}]) from None
                 counts[kind] += 1
             if kind == "tags" and loaded:  # in one call: it indexes the namespace's tags once
                 resolve(tx, ctx, loaded, _now(ctx))
+        for index, record in _records(data, "paymentInstruments"):
+            if record.get("status") == "deactivated":  # after the payments that used it
+                _deactivate(ctx, record, f"paymentInstruments.{index}")
     return counts
 
 
@@ -195,6 +226,110 @@ def _load_customer(tx, ctx: Context, record: dict[str, Any], strict: bool) -> No
     upsert_customer(ctx, customer_id, load(customer_schema, record, strict=strict))
 
 
+class _ChosenIds:
+    """An id source that gives the id a fixture record names to the first ``prefix`` id asked
+    for, and new ones after that (a payment's plain card still gets an instrument id of its own).
+    """
+
+    def __init__(self, ids: IdGenerator, prefix: str, chosen: str):
+        self._ids = ids
+        self._prefix = prefix
+        self._chosen: str | None = chosen
+
+    def new(self, prefix: str) -> str:
+        if prefix == self._prefix and self._chosen is not None:
+            chosen, self._chosen = self._chosen, None
+            return chosen
+        return self._ids.new(prefix)
+
+
+def _with_id(ctx: Context, prefix: str, record_id: str | None) -> Context:
+    """``ctx``, making its first ``prefix`` id ``record_id`` when the record names one."""
+    if record_id is None:
+        return ctx
+    return Context(ctx.store, _ChosenIds(ctx.ids, prefix, record_id), ctx.clock, ctx.namespace,
+                   ctx.organization_id)
+
+
+def _optional_id(record: dict[str, Any]) -> str | None:
+    return _record_id(record) if "id" in record else None
+
+
+def _fixture_only(record: dict[str, Any], *members: str) -> tuple[dict[str, Any], dict]:
+    """The record without the members only fixture sets know, and those members."""
+    return ({key: value for key, value in record.items() if key not in members},
+            {key: record[key] for key in members if key in record})
+
+
+def _load_instrument(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    """A payment card from a plain card or a token, as ``POST /payment-instruments`` makes it.
+
+    An instrument whose id the namespace already holds is left as it is, so loading a set again
+    pays nothing twice. ``status: deactivated`` is applied once the whole set is loaded.
+    """
+    instrument_id = _optional_id(record)
+    if instrument_id is not None and tx.exists(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id):
+        return
+    body, extra = _fixture_only(record, "id", "status")
+    if extra.get("status") not in (None, "deactivated"):
+        raise ValidationFailed([{"field": "status", "message": "Only deactivated may be given: "
+                                 "a card is inactive until its first approved payment."}])
+    instrument, _ = create_instrument(_with_id(ctx, "inst", instrument_id),
+                                      load(instrument_schema, body, strict=strict))
+    if instrument_id is not None and instrument["id"] != instrument_id:
+        raise ValidationFailed([{"field": "id", "message": f"The customer already holds this "
+                                 f"card as {instrument['id']}; a set holds each card once."}])
+
+
+def _deactivate(ctx: Context, record: dict[str, Any], where: str) -> None:
+    if "id" not in record:
+        raise ValidationFailed([{"field": f"{where}.id",
+                                 "message": "A deactivated instrument needs an id."}])
+    instrument = ctx.store.get(ctx.namespace, PAYMENT_INSTRUMENTS, record["id"])
+    if instrument is not None and instrument.get("status") != "deactivated":
+        deactivate_instrument(ctx, record["id"])
+
+
+def _load_transaction(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    """A sale, authorize or setup run through the sandbox gateway as ``POST /transactions``
+    runs it (then its offsite step finished when ``approval`` says how), or a ``refund`` or
+    ``void`` of ``parentTransactionId`` as its ``/refund`` makes it.
+
+    A transaction whose id the namespace already holds is left as it is.
+    """
+    transaction_id = _optional_id(record)
+    if transaction_id is not None and tx.exists(ctx.namespace, TRANSACTIONS, transaction_id):
+        return
+    chosen = _with_id(ctx, "txn", transaction_id)
+    if record.get("type") in CHILD_TYPES:
+        body, extra = _fixture_only(record, "id", "type", "parentTransactionId")
+        parent = extra.get("parentTransactionId")
+        if not isinstance(parent, str) or not tx.exists(ctx.namespace, TRANSACTIONS, parent):
+            raise ValidationFailed([{"field": "parentTransactionId", "message": "Must name a "
+                                     "transaction stored before this one."}])
+        child = refund_transaction(chosen, parent, load(refund_schema, body, strict=strict))
+        if child["type"] != record["type"]:
+            raise ValidationFailed([{"field": "type", "message": f"Transaction {parent} is "
+                                     f"given back by a {child['type']}, not a {record['type']}."}])
+        return
+    body, extra = _fixture_only(record, "id", "approval")
+    transaction = create_transaction(chosen, load(transaction_schema, body, strict=strict))
+    approval = extra.get("approval")
+    if approval is None:
+        return
+    if not isinstance(approval, dict):
+        raise ValidationFailed([{"field": "approval", "message": "Must be an object."}])
+    if transaction["status"] != "waiting-approval":
+        raise ValidationFailed([{"field": "approval", "message": "Only a transaction waiting "
+                                 "for an offsite approval can be finished."}])
+    try:
+        finish = load(approval_schema, approval, strict=strict)
+    except ValidationFailed as error:
+        raise _prefixed(error, "approval") from None
+    finish_offsite(ctx, transaction["id"], finish["result"], amount=finish.get("amount"),
+                   currency=finish.get("currency"))
+
+
 def _now(ctx: Context) -> str:
     return format_time(ctx.clock.now())
 
@@ -212,10 +347,16 @@ _EXPORTED_CUSTOMER_FIELDS = ("id", "websiteId", "preferredPayoutInstrumentId", "
 
 
 def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
-    """A namespace's websites, tags and customers as a fixture set that loads them back.
+    """A namespace as a fixture set that loads it back: websites, tags, customers, payment
+    instruments and transactions.
 
-    Payment tokens and instruments are left out: card numbers are never kept, so they cannot be
-    made again; customers come back without a default payment instrument.
+    Card numbers are never kept, so each card is written as a number with its ``bin``, ``last4``
+    and brand that the sandbox gateway judges as it judged the original (the test card itself
+    when it is one); its CVV as one that gives the same CVV answer. Transactions are written in
+    the order they were made, as the requests that make them again: reloaded, each payment is
+    decided with the same outcome, keeps its id, and moves statuses and counters as it did.
+    Tokens are left out (each is used once, and most are used up); a customer comes back
+    without a default payment instrument.
     """
     with store.transaction() as tx:
         websites = tx.all(namespace, WEBSITES)
@@ -224,8 +365,7 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
         for customer in tx.view(namespace, CUSTOMERS):
             record = {field: customer.get(field) for field in _EXPORTED_CUSTOMER_FIELDS}
             if record["primaryAddress"]:
-                record["primaryAddress"] = {k: v for k, v in customer["primaryAddress"].items()
-                                            if k != "hash" and v not in (None, [])}
+                record["primaryAddress"] = _exported_contact(customer["primaryAddress"])
             record["tags"] = [{"name": tag["name"], "type": tag["type"]}
                               for tag in customer["tags"]]
             lead_source = tx.get(namespace, LEAD_SOURCES, customer["id"])
@@ -233,5 +373,92 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
                 record["leadSource"] = {k: v for k, v in lead_source.items() if k not in (
                     "id", "customerId", "createdTime", "updatedTime")}
             customers.append({k: v for k, v in record.items() if v not in (None, [], {})})
+        profiles = Context(store, IdGenerator(), Clock(), namespace)
+        instruments = [_exported_instrument(instrument, profile_of(tx, profiles, instrument["id"]))
+                       for instrument in tx.view(namespace, PAYMENT_INSTRUMENTS)]
+        transactions = [_exported_transaction(transaction)
+                        for transaction in tx.view(namespace, TRANSACTIONS)]
     return {"description": "Exported from a rebilly-sandbox namespace.", "websites": websites,
-            "tags": tags, "customers": customers}
+            "tags": tags, "customers": customers, "paymentInstruments": instruments,
+            "transactions": transactions}
+
+
+def _exported_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in contact.items() if k != "hash" and v not in (None, [])}
+
+
+#: Test cards by (bin, last4) and the outcome each gives.
+_TEST_CARDS = {(pan[:6], pan[-4:], outcome): pan for outcome, pans in (
+    ("approved", APPROVED_CARDS), ("declined", DECLINED_CARDS),
+    ("approval-required", (APPROVAL_TRIGGER_PAN,))) for pan in pans}
+
+
+def stand_in_pan(bin_: str, last4: str, outcome: str) -> str:
+    """A card number with this ``bin`` and ``last4`` that the gateway judges as ``outcome``: the
+    test card that has them, else a Luhn-valid number of the brand's usual length (any number
+    that is not a test card approves)."""
+    known = _TEST_CARDS.get((bin_, last4, outcome))
+    if known is not None:
+        return known
+    length = 15 if bin_[:2] in ("34", "37") else 14 if bin_[:2] in ("30", "36", "38") else 16
+    filler = length - len(bin_) - len(last4) - 1
+    test_cards = set(_TEST_CARDS.values())
+    return next(pan for fill in "0123456789" for digit in "0123456789"
+                if luhn_valid(pan := f"{bin_}{fill * filler}{digit}{last4}")
+                and pan not in test_cards)
+
+
+def _exported_instrument(instrument: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": instrument["id"],
+        "customerId": instrument["customerId"],
+        "method": "payment-card",
+        "pan": stand_in_pan(instrument["bin"], instrument["last4"], profile["outcome"]),
+        "expMonth": instrument["expMonth"],
+        "expYear": instrument["expYear"],
+        "billingAddress": _exported_contact(instrument.get("billingAddress") or {}),
+    }
+    if profile.get("cvvFailed"):
+        record["cvv"] = "0000" if len(record["pan"]) == 15 else "000"
+    elif profile.get("cvvChecked"):
+        record["cvv"] = "1234" if len(record["pan"]) == 15 else "123"
+    for member in ("customFields", "useAsBackup"):
+        if instrument.get(member):
+            record[member] = instrument[member]
+    if instrument.get("status") == "deactivated":
+        record["status"] = "deactivated"
+    return record
+
+
+#: Members of a payment written back as they were sent.
+_EXPORTED_PAYMENT_FIELDS = ("customerId", "websiteId", "requestId", "description",
+                            "notificationUrl", "redirectUrl", "invoiceIds", "customFields",
+                            "isProcessedOutside", "isMerchantInitiated", "billingAddress")
+
+
+def _exported_transaction(transaction: dict[str, Any]) -> dict[str, Any]:
+    if transaction["type"] in CHILD_TYPES:
+        record = {"id": transaction["id"], "type": transaction["type"],
+                  "parentTransactionId": transaction["parentTransactionId"],
+                  "amount": transaction["amount"],
+                  "isProcessedOutside": transaction.get("isProcessedOutside", False)}
+        if transaction.get("description") is not None:
+            record["description"] = transaction["description"]
+        return record
+    record = {"id": transaction["id"],
+              "type": "sale" if transaction["type"] == "capture" else transaction["type"],
+              "currency": transaction["requestCurrency"],
+              "amount": transaction["requestAmount"],
+              "paymentInstruction": {"paymentInstrumentId":
+                                     transaction["paymentInstrument"]["paymentInstrumentId"]}}
+    for member in _EXPORTED_PAYMENT_FIELDS:
+        if transaction.get(member) not in (None, [], {}):
+            record[member] = transaction[member]
+    if "billingAddress" in record:
+        record["billingAddress"] = _exported_contact(record["billingAddress"])
+    if transaction.get("has3ds") and transaction["status"] != "waiting-approval":
+        approval: dict[str, Any] = {"result": transaction["result"]}
+        if transaction.get("hasAmountAdjustment"):
+            approval.update(amount=transaction["amount"], currency=transaction["currency"])
+        record["approval"] = approval
+    return record

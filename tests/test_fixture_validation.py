@@ -107,7 +107,8 @@ def test_the_admin_listing_marks_malformed_sets_and_still_lists_the_rest(fixture
     assert response.status_code == 200
     listed = {entry["name"]: entry for entry in response.get_json()}
     assert listed["good"] == {"name": "good", "description": "Fine.",
-                              "counts": {"websites": 0, "tags": 0, "tokens": 0, "customers": 1}}
+                              "counts": {"websites": 0, "tags": 0, "tokens": 0, "customers": 1,
+                                         "paymentInstruments": 0, "transactions": 0}}
     for name, (_, problem) in MALFORMED.items():
         assert set(listed[name]) == {"name", "error"}, name
         assert problem in listed[name]["error"], name
