@@ -34,24 +34,62 @@ def create_customer(sandbox, body, attempts=3):
     return response
 
 
-def test_checkout_saves_the_card_and_updates_the_customer(sandbox):
+def api(sandbox, method, path, body=None):
+    """What the shop's server does: call the API with the secret key."""
+    return requests.request(method, f"{sandbox.url}{path}", json=body, headers=sandbox.headers,
+                            timeout=5)
+
+
+def test_checkout_charges_the_saved_card_and_refunds_part_of_it(sandbox):
     # The publishable key shares the namespace of the secret key with the same suffix.
     assert sandbox.publishable_key == "pk_" + sandbox.api_key.removeprefix("sk_")
     token = make_card_token(sandbox)
 
-    created = create_customer(sandbox, {"primaryAddress": BUYER, "paymentToken": token})
-
+    created = create_customer(sandbox, {"primaryAddress": BUYER})
     assert created.status_code == 201
     customer = created.json()
     assert customer["email"] == "ada@example.com"
-    assert customer["defaultPaymentInstrument"]["method"] == "payment-card"
 
-    updated = requests.put(f"{sandbox.url}/customers/{customer['id']}", headers=sandbox.headers,
-                           json={"primaryAddress": {**BUYER, "city": "London"}}, timeout=5)
+    saved = api(sandbox, "POST", "/payment-instruments",
+                {"customerId": customer["id"], "token": token})
+    assert saved.status_code == 201, saved.text
+    instrument = saved.json()
+    assert (instrument["status"], instrument["last4"]) == ("inactive", "1111")
 
-    assert updated.status_code == 200
-    assert updated.json()["primaryAddress"]["city"] == "London"
-    assert updated.json()["revision"] == 2
+    sale = api(sandbox, "POST", "/transactions", {
+        "type": "sale", "customerId": customer["id"], "websiteId": "shop-eu",
+        "currency": "EUR", "amount": 49.9, "requestId": f"order-{uuid.uuid4().hex[:12]}",
+        "paymentInstruction": {"paymentInstrumentId": instrument["id"]}})
+    assert sale.status_code == 201, sale.text
+    charged = sale.json()
+    assert (charged["type"], charged["result"], charged["status"]) == ("sale", "approved",
+                                                                      "completed")
+    assert api(sandbox, "GET", f"/payment-instruments/{instrument['id']}").json()["status"] \
+        == "active"
+    assert api(sandbox, "GET", f"/customers/{customer['id']}").json()["paymentCount"] == 1
+
+    refunded = api(sandbox, "POST", f"/transactions/{charged['id']}/refund",
+                   {"amount": 9.9, "description": "one item returned"})
+
+    assert refunded.status_code == 201, refunded.text
+    assert refunded.json()["type"] == "refund"
+    assert refunded.headers["Location"].endswith(f"/transactions/{refunded.json()['id']}")
+    assert api(sandbox, "GET", f"/transactions/{charged['id']}").json()["status"] \
+        == "partially-refunded"
+
+
+def test_a_declined_card_is_an_answer_not_an_error(sandbox):
+    customer = create_customer(sandbox, {"primaryAddress": BUYER}).json()
+
+    sale = api(sandbox, "POST", "/transactions", {
+        "type": "sale", "customerId": customer["id"], "websiteId": "shop-eu",
+        "currency": "EUR", "amount": 12,
+        "paymentInstruction": {"method": "payment-card", "pan": "4000000000000002",
+                               "expMonth": 12, "expYear": 2030, "cvv": "123"}})
+
+    assert sale.status_code == 201
+    assert sale.json()["result"] == "declined"
+    assert sale.json()["gateway"]["response"]["code"] == "05"
 
 
 def test_a_503_is_retried(sandbox):
