@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from helpers import API_KEY, OTHER_KEY
 
+pytest_plugins = ["pytester"]
+
 
 def journal(client, key: str = API_KEY) -> list[dict]:
     response = client.with_key(key).get("/__admin/requests")
@@ -93,3 +95,20 @@ def test_a_fault_rule_a_route_takes_has_no_warning(client, match):
 
     assert response.status_code == 201
     assert "warning" not in response.get_json()
+
+
+def test_a_failing_tests_report_lists_its_404(pytester):
+    pytester.makepyfile("""
+import requests
+
+def test_fails(sandbox):
+    requests.post(f"{sandbox.url}/payment-methods", json={"method": "payment-card"},
+                  headers=sandbox.headers, timeout=5)
+    assert False, "the checkout broke"
+""")
+
+    result = pytester.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*- rebilly-sandbox requests -*",
+                                 "POST /payment-methods -> 404*"])
