@@ -1,4 +1,5 @@
-"""The app factory: settings, error handling, state, request log, the API and admin blueprints."""
+"""The app factory: settings, error handling, state, request log, the API, approval page and
+admin blueprints."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import admin, api, errors, openapi, requestlog, seeding, state, wire
+from . import admin, api, approval, errors, openapi, requestlog, seeding, state, wire
 from .config import load_config
 
 __all__ = ("build_app",)
@@ -31,5 +32,6 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     wire.init_app(app)
     api.init_app(app)
+    approval.init_app(app)
     admin.init_app(app, openapi.build_spec)
     return app

@@ -104,9 +104,11 @@ def show_transaction(transaction: dict[str, Any], relations: Any,
     """A transaction as the API answers it: ``_links`` for what a client can do next, and the
     ``_embedded`` documents ``expand`` asked for (``services.transactions.TransactionRelations``).
 
-    A transaction waiting for its offsite step links to the sandbox's approval page.
+    A transaction waiting for its offsite step links to the sandbox's approval page, by the
+    unguessable token stored with it (``services.approvals``), which no answer shows otherwise.
     """
     body = dict(transaction)
+    approval_token = body.pop("approvalToken", None)
     self_url = f"{base_url}/transactions/{transaction['id']}"
     links = [{"rel": "self", "href": self_url},
              {"rel": "customer", "href": f"{base_url}/customers/{transaction['customerId']}"},
@@ -119,9 +121,11 @@ def show_transaction(transaction: dict[str, Any], relations: Any,
         links.append({"rel": "parentTransaction",
                       "href": f"{base_url}/transactions/{transaction['parentTransactionId']}"})
     if transaction["status"] == "waiting-approval":
-        root = base_url.split("/organizations/", 1)[0]
-        links += [{"rel": "approvalUrl", "href": f"{root}/_sandbox/approval/{transaction['id']}"},
-                  {"rel": "updateUrl", "href": f"{self_url}/update"}]
+        if approval_token:
+            root = base_url.split("/organizations/", 1)[0]
+            links.append({"rel": "approvalUrl",
+                          "href": f"{root}/_sandbox/approval/{approval_token}"})
+        links.append({"rel": "updateUrl", "href": f"{self_url}/update"})
     links.append({"rel": "queryUrl", "href": f"{self_url}/query"})
     if transaction["result"] == "approved" and transaction["status"] in (
             "completed", "partially-refunded") and transaction["type"] in (

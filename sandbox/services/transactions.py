@@ -18,6 +18,7 @@ from ..ids import format_time
 from ..problems import Conflict, NotFound, ValidationFailed
 from ..store import Transaction, copy_document
 from . import transaction_states as states
+from .approvals import issue_token
 from .contacts import build_contact
 from .context import Context
 from .counters import PAYMENT_TYPES, count_payment, count_refund
@@ -77,6 +78,8 @@ def create_transaction(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         if authorization is not None:
             transaction["parentTransactionId"] = authorization["id"]
             _capture(tx, ctx, authorization, transaction)
+        if transaction["status"] == "waiting-approval":
+            issue_token(tx, ctx, transaction)
         tx.insert(ctx.namespace, TRANSACTIONS, transaction)
         _settle(tx, ctx, transaction)
         if data.get("requestId"):
