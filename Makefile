@@ -47,10 +47,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || echo "wrk could not be installed: using the Python load generator"
-	$(BIN)/python scripts/bench.py $(ARGS)
+	$(BIN)/python -m scripts.bench $(ARGS)
 
 soak: $(STAMP)
-	$(BIN)/python scripts/soak.py $(ARGS)
+	$(BIN)/python -m scripts.soak $(ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m sandbox.settings_doc > docs/settings.md

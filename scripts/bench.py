@@ -1,8 +1,8 @@
 """Benchmark the real sandbox server as a user runs it, and check it against the performance bar.
 
-``make bench`` (or ``.venv/bin/python scripts/bench.py [--quick] [--duration S]
-[--loadgen auto|wrk|python]``) starts ``python -m sandbox serve`` in a temporary directory and
-prints one table:
+``make bench`` (or ``.venv/bin/python -m scripts.bench [--quick] [--duration S]
+[--loadgen auto|wrk|python]`` from the checkout) starts ``python -m sandbox serve`` in a
+temporary directory and prints one table:
 
 - cold start: Popen to the first 201 of ``POST /customers`` on an empty database, and the same
   start-up time with 10,000 and 100,000 customers stored (loading the snapshot dominates);
@@ -77,8 +77,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 HOST = "127.0.0.1"
 BENCH_KEY = "sk_sandbox_bench"
@@ -160,8 +158,7 @@ def sandbox_argv(port: int, db: Path, log_level: str | None = "warning") -> list
 
 
 def baseline_argv(port: int) -> list[str]:
-    return [sys.executable, str(Path(__file__).with_name("bench_baseline.py")),
-            "--port", str(port)]
+    return [sys.executable, "-m", "scripts.bench_baseline", "--port", str(port)]
 
 
 def wait_first_201(process: subprocess.Popen, started: float, port: int,

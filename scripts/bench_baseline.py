@@ -11,7 +11,7 @@ and locks are installed (``monkey.patch_all``) before Flask is imported, and the
 default of 1,000 connections at once). SIGTERM or SIGINT stops it. scripts/bench.py starts it
 as::
 
-    python scripts/bench_baseline.py --port 8081
+    python -m scripts.bench_baseline --port 8081
 """
 
 from __future__ import annotations

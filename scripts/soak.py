@@ -1,6 +1,6 @@
 """Soak the real sandbox server with mixed traffic for minutes, then prove nothing was lost.
 
-``make soak`` (or ``.venv/bin/python scripts/soak.py [--minutes M] [--concurrency C] [--url U]``)
+``make soak`` (or ``.venv/bin/python -m scripts.soak [--minutes M] [--concurrency C] [--url U]``)
 starts ``python -m sandbox serve --db <temp dir>/db.json --rate-limit 0 --log-level warning``
 (the same way ``scripts/bench.py`` does, with its helpers) and drives it at concurrency 32 for
 ``--minutes`` (default 10; a float such as 0.5 makes a smoke run). ``--url`` soaks a sandbox
@@ -70,8 +70,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import (  # noqa: E402
+from scripts.bench import (
     CUSTOMER,
     HOST,
     children_cpu,
