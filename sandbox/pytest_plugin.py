@@ -7,7 +7,10 @@ Fixtures:
   one named by ``--sandbox-url`` / ``SANDBOX_URL`` (a CI service). Settings for the in-process
   server come from the ``sandbox_server_options`` fixture, which a suite may override.
 - ``sandbox`` (function): a fresh API key, hence a namespace no other test (or xdist worker)
-  sees, reset on entry and on exit.
+  sees, reset on entry and on exit. A server started with ``--api-keys`` accepts no fresh key:
+  the plugin is given those keys (``--sandbox-api-keys``, ``SANDBOX_API_KEYS`` or the
+  ``sandbox_api_keys`` ini option; the in-process server's own ``api_keys`` setting counts too)
+  and hands each test one of its worker's share, resetting that namespace on entry and exit.
 
 When a test using ``sandbox`` fails, its namespace's request journal is added to the report as
 the "rebilly-sandbox requests" section: what the code under test actually sent and got.
@@ -19,6 +22,7 @@ run in an environment where the package is installed.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -44,6 +48,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-admin-token", default=None, metavar="TOKEN",
                     help="admin token of that sandbox, if it has one (also: "
                          "SANDBOX_ADMIN_TOKEN).")
+    group.addoption("--sandbox-api-keys", default=None, metavar="KEYS",
+                    help="comma-separated keys the sandbox accepts, for one started with "
+                         "--api-keys; each test uses one of them (also: SANDBOX_API_KEYS, or "
+                         "the sandbox_api_keys ini option).")
+    parser.addini("sandbox_api_keys", "keys the sandbox accepts (see --sandbox-api-keys), "
+                  "separated by commas or white space.", default="")
+
+
+def api_keys_given(config: pytest.Config) -> tuple[str, ...]:
+    """The keys named to the plugin: the option, else the variable, else the ini option."""
+    raw = (config.getoption("sandbox_api_keys") or os.environ.get("SANDBOX_API_KEYS")
+           or config.getini("sandbox_api_keys") or "")
+    return tuple(key for key in re.split(r"[\s,]+", raw) if key)
 
 
 def pytest_plugin_registered(plugin: object, plugin_name: str,
@@ -68,13 +85,14 @@ def sandbox_server_options() -> dict[str, Any]:
 def sandbox_server(pytestconfig: pytest.Config,
                    sandbox_server_options: dict[str, Any]) -> Iterator[SandboxServer]:
     """The sandbox for this session (for this worker, under pytest-xdist)."""
-    from .testing import LiveServer, SandboxServer
+    from .testing import LiveServer
 
     url = pytestconfig.getoption("sandbox_url") or os.environ.get("SANDBOX_URL")
     token = (pytestconfig.getoption("sandbox_admin_token")
              or os.environ.get("SANDBOX_ADMIN_TOKEN") or None)
+    keys = api_keys_given(pytestconfig)
     if url:
-        server = SandboxServer(url, admin_token=token)
+        server = _server_or_fail(url, admin_token=token, api_keys=keys)
         client = server.client_for(None)
         try:
             client.wait_until_ready(timeout=10)
@@ -84,21 +102,37 @@ def sandbox_server(pytestconfig: pytest.Config,
         return
     live = LiveServer(sandbox_server_options)
     try:
-        yield SandboxServer(live.url, admin_token=live.app.extensions["sandbox"].config[
-            "admin_token"], live=live)
+        config = live.app.extensions["sandbox"].config
+        yield _server_or_fail(live.url, admin_token=config["admin_token"], live=live,
+                              api_keys=keys or config["api_keys"])
     finally:
         live.stop()
+
+
+def _server_or_fail(url: str, **options: Any) -> SandboxServer:
+    from .testing import SandboxServer
+
+    try:
+        return SandboxServer(url, **options)
+    except ValueError as exc:  # fewer keys than xdist workers
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer,
             request: pytest.FixtureRequest) -> Iterator[SandboxNamespace]:
     """A namespace of the session's sandbox for this test alone, reset on entry."""
-    from .client import SandboxConnectionError
-    from .testing import SandboxNamespace, new_api_key
+    from .client import SandboxAPIError, SandboxConnectionError
+    from .testing import SandboxNamespace
 
-    namespace = SandboxNamespace(sandbox_server, new_api_key())
-    namespace.reset()
+    namespace = SandboxNamespace(sandbox_server, sandbox_server.next_api_key())
+    try:
+        namespace.reset()
+    except SandboxAPIError as exc:
+        namespace.client.close()
+        if exc.status != 401:
+            raise
+        pytest.fail(_refused(namespace, exc), pytrace=False)
     request.node.stash[_NAMESPACE] = namespace
     yield namespace
     del request.node.stash[_NAMESPACE]
@@ -119,6 +153,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
+def _refused(namespace: SandboxNamespace, exc: Exception) -> str:
+    """Why a test could not have its namespace, and what to give the plugin."""
+    return (f"the sandbox at {namespace.url} refused the test key {namespace.shown_key}: "
+            f"{exc}\nA sandbox started with --api-keys accepts only the keys it lists: name "
+            f"them to the plugin with --sandbox-api-keys, SANDBOX_API_KEYS or the "
+            f"sandbox_api_keys ini option. One with an admin token needs "
+            f"--sandbox-admin-token or SANDBOX_ADMIN_TOKEN.")
+
+
 def journal_report(namespace: SandboxNamespace) -> str:
     """The namespace's requests, oldest first, one line each (and the fault that fired)."""
     from .client import SandboxClientError
@@ -127,7 +170,7 @@ def journal_report(namespace: SandboxNamespace) -> str:
         entries = namespace.requests(limit=REPORT_ENTRIES)
     except SandboxClientError as exc:
         return f"(the request journal could not be read: {exc})"
-    lines = [f"namespace {namespace.api_key} at {namespace.url}"]
+    lines = [f"namespace {namespace.shown_key} at {namespace.url}"]
     if not entries:
         lines.append("(no API requests were made)")
     for entry in reversed(entries):

@@ -8,9 +8,10 @@ these; they work the same from any test runner.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from .client import SandboxClient
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ("LiveServer", "SandboxServer", "SandboxNamespace", "new_api_key")
+__all__ = ("LiveServer", "SandboxServer", "SandboxNamespace", "new_api_key", "worker_keys")
 
 
 class LiveServer:
@@ -85,14 +86,47 @@ def new_api_key(worker: str | None = None) -> str:
     return f"sk_sandbox_{worker}_{secrets.token_hex(8)}"
 
 
+def worker_keys(keys: Sequence[str], worker: str | None = None,
+                workers: int | None = None) -> tuple[str, ...]:
+    """This pytest-xdist worker's share of the keys a server accepts.
+
+    Worker ``gwN`` of M takes every M-th key from the N-th, so two workers never use one
+    namespace at once; a worker runs its tests one at a time, so one key is enough for it.
+
+    :raises ValueError: when there are fewer keys than workers.
+    """
+    worker = worker or os.environ.get("PYTEST_XDIST_WORKER", "main")
+    workers = workers or int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    share = tuple(keys[index::workers])
+    if not share:
+        raise ValueError(f"{len(keys)} API key(s) for {workers} pytest-xdist workers: the "
+                         f"sandbox must accept at least one key per worker")
+    return share
+
+
 class SandboxServer:
-    """A running sandbox, in-process (``live``) or external, and its admin token."""
+    """A running sandbox, in-process (``live``) or external, its admin token, and the keys
+    tests use on it.
+
+    ``api_keys`` are for a server that accepts only the keys of its ``--api-keys``: each test
+    gets the next key of this worker's share and the namespace is reset around it. Without
+    them each test gets a fresh key, hence a namespace nobody else has used.
+    """
 
     def __init__(self, url: str, admin_token: str | None = None,
-                 live: LiveServer | None = None):
+                 live: LiveServer | None = None, api_keys: Sequence[str] = ()):
         self.url = url.rstrip("/")
         self.admin_token = admin_token
         self.live = live
+        self.api_keys = worker_keys(api_keys) if api_keys else ()
+        self._turns = itertools.count()
+
+    def next_api_key(self) -> str:
+        """The key for the next test's namespace."""
+        if not self.api_keys:
+            return new_api_key()
+        return self.api_keys[next(self._turns) % len(self.api_keys)]
 
     @property
     def external(self) -> bool:
@@ -146,6 +180,14 @@ class SandboxNamespace:
     def freeze_clock(self, at: datetime | str | None = None) -> dict[str, Any]:
         return self.client.freeze_clock(at)
 
+    @property
+    def shown_key(self) -> str:
+        """The key as reports show it: a generated throwaway whole, so its namespace can be
+        found on a shared server; a key the server was configured with, redacted."""
+        if not self.server.api_keys:
+            return self.api_key
+        tail = self.api_key[-4:] if len(self.api_key) >= 16 else ""
+        return f"{self.api_key[:3]}…{tail}"
+
     def __repr__(self) -> str:
-        # A throwaway test key: shown whole, so the namespace can be found on a shared server.
-        return f"SandboxNamespace({self.url!r}, api_key={self.api_key!r})"
+        return f"SandboxNamespace({self.url!r}, api_key={self.shown_key!r})"

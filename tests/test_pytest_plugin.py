@@ -18,7 +18,7 @@ from conftest import LiveSandbox
 import sandbox.app  # noqa: F401
 import sandbox.pytest_plugin  # noqa: F401
 import sandbox.testing  # noqa: F401
-from sandbox.testing import new_api_key
+from sandbox.testing import new_api_key, worker_keys
 
 pytest_plugins = ["pytester"]
 
@@ -262,3 +262,124 @@ def test_loading_the_plugin_loads_no_server_code():
                             check=True, timeout=30)
 
     assert result.stdout.strip() == "[]"
+
+
+# A server started with --api-keys accepts only the keys it lists: the plugin is given them.
+
+KEY_A = "sk_sandbox_ci_0000000000aaaa"
+KEY_B = "sk_sandbox_ci_0000000000bbbb"
+
+KEYED_TESTS = CREATE + """
+import requests
+
+def listed(sandbox):
+    return requests.get(f"{sandbox.url}/customers", headers=sandbox.headers, timeout=5).json()
+
+def test_first(sandbox):
+    assert sandbox.api_key in ("{a}", "{b}")
+    assert listed(sandbox) == []
+    assert create(sandbox, {"email": "first@example.com"}).status_code == 201
+    assert sandbox.requests()[0]["status"] == 201
+
+def test_second(sandbox):
+    assert sandbox.api_key in ("{a}", "{b}")
+    assert sandbox.requests() == [] and listed(sandbox) == [], "reset between tests"
+    assert create(sandbox, {"email": "second@example.com"}).status_code == 201
+""".replace("{a}", KEY_A).replace("{b}", KEY_B)
+
+
+@pytest.fixture(scope="module")
+def keyed():
+    server = LiveSandbox("memory", "--api-keys", f"{KEY_A},{KEY_B}").start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("how", ["option", "variable", "ini"])
+def test_a_server_with_api_keys_serves_the_keys_given_to_the_plugin(pytester, keyed,
+                                                                     monkeypatch, how):
+    monkeypatch.setenv("SANDBOX_URL", keyed.url)
+    pytester.makepyfile(KEYED_TESTS)
+    args = []
+    if how == "option":
+        args = ["--sandbox-api-keys", f"{KEY_A},{KEY_B}"]
+    elif how == "variable":
+        monkeypatch.setenv("SANDBOX_API_KEYS", KEY_A)  # both tests use it, one after the other
+    else:
+        pytester.makeini(f"[pytest]\nsandbox_api_keys =\n    {KEY_A}\n    {KEY_B}\n")
+
+    pytester.runpytest(*args).assert_outcomes(passed=2)
+
+
+def test_a_server_with_api_keys_and_no_keys_given_says_what_to_do(pytester, keyed,
+                                                                   monkeypatch):
+    monkeypatch.setenv("SANDBOX_URL", keyed.url)
+    pytester.makepyfile(KEYED_TESTS)
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines([
+        "*the sandbox at http://127.0.0.1:* refused the test key sk_sandbox_main_*: 401*",
+        "*accepts only the keys it lists: name them to the plugin with --sandbox-api-keys, "
+        "SANDBOX_API_KEYS or the sandbox_api_keys ini option*",
+    ])
+
+
+def test_a_failure_report_shows_a_configured_key_redacted(pytester, keyed, monkeypatch):
+    monkeypatch.setenv("SANDBOX_URL", keyed.url)
+    monkeypatch.setenv("SANDBOX_API_KEYS", KEY_A)
+    pytester.makepyfile(CREATE + """
+def test_fails(sandbox):
+    create(sandbox, {"email": "ada@example.com"})
+    assert False
+""")
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["namespace sk_…aaaa at http://127.0.0.1:*",
+                                 "POST /customers -> 201"])
+    assert KEY_A not in result.stdout.str()
+
+
+def test_the_in_process_server_hands_out_its_own_api_keys(pytester):
+    pytester.makeconftest(f"""
+import pytest
+
+@pytest.fixture(scope="session")
+def sandbox_server_options():
+    return {{"api_keys": "{KEY_A},{KEY_B}"}}
+""")
+    pytester.makepyfile(KEYED_TESTS)
+
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_xdist_workers_share_the_keys_out(pytester, keyed, monkeypatch):
+    monkeypatch.setenv("SANDBOX_URL", keyed.url)
+    monkeypatch.setenv("SANDBOX_API_KEYS", f"{KEY_A},{KEY_B}")
+    pytester.makepyfile(CREATE + """
+import os
+import pytest
+
+@pytest.mark.parametrize("n", range(6))
+def test_parallel(sandbox, n):
+    assert create(sandbox).status_code == 201
+    assert len(sandbox.requests()) == 1, "no other worker used this namespace meanwhile"
+    print("KEY", os.environ["PYTEST_XDIST_WORKER"], sandbox.api_key)
+""")
+
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-rA")
+
+    result.assert_outcomes(passed=6)
+    used = {tuple(line.split()[1:]) for line in result.stdout.lines if line.startswith("KEY ")}
+    assert used == {("gw0", KEY_A), ("gw1", KEY_B)}
+
+
+def test_fewer_keys_than_workers_is_refused():
+    assert worker_keys(["a", "b", "c"], "gw1", 2) == ("b",)
+    assert worker_keys(["a", "b", "c"], "gw0", 2) == ("a", "c")
+    assert worker_keys(["a"], "main", None) == ("a",)
+    with pytest.raises(ValueError, match="1 API key\\(s\\) for 2 pytest-xdist workers"):
+        worker_keys(["a"], "gw1", 2)

@@ -88,14 +88,24 @@ def test_the_test_snippets_pass(pytester):
 
 
 @pytest.fixture
-def external():
-    server = LiveSandbox("memory").start()
-    yield server
-    server.stop()
+def external_for():
+    """Starts the docs' external server for a shell line: with ``--api-keys`` when the line
+    gives the plugin keys, as such a line is meant for a server that accepts only those."""
+    servers: list[LiveSandbox] = []
+
+    def start(line: str) -> LiveSandbox:
+        keys = re.search(r"\bSANDBOX_API_KEYS=(\S+)", line)
+        servers.append(LiveSandbox("memory", *(["--api-keys", keys[1]] if keys else [])))
+        return servers[-1].start()
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
-def _run_pytest_line(line: str, pytester: pytest.Pytester, external: LiveSandbox,
+def _run_pytest_line(line: str, pytester: pytest.Pytester, external_for,
                      monkeypatch: pytest.MonkeyPatch) -> None:
+    external = external_for(line)
     words = shlex.split(line.replace(DOC_URL, external.url))
     while "=" in words[0]:
         name, _, value = words.pop(0).partition("=")
@@ -138,7 +148,7 @@ def test_shell_line(line, request):
             _check_install(package)
     elif "pytest" in words:
         _run_pytest_line(line, request.getfixturevalue("pytester"),
-                         request.getfixturevalue("external"),
+                         request.getfixturevalue("external_for"),
                          request.getfixturevalue("monkeypatch"))
     else:
         pytest.fail(f"no check for the docs line {line!r}: teach test_readme_snippets")
