@@ -4,16 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Running needs the package alone; testing also needs its test extra.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-quick lint bench soak docs clean
+.PHONY: run test test-quick lint bench soak docs dist clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
 test: $(STAMP) sdk
@@ -54,6 +63,12 @@ soak: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m sandbox.settings_doc > docs/settings.md
+
+# The installable package: dist/rebilly_sandbox-<version>-py3-none-any.whl, and nothing else
+# of a former build (setuptools would package a stale build/ tree).
+dist: | $(BIN)/python
+	rm -rf build dist/rebilly_sandbox-*.whl
+	$(PIP) wheel --no-deps --wheel-dir dist .
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
