@@ -150,7 +150,9 @@ def load_body(schema: Schema) -> dict[str, Any]:
 
 def service_context() -> Context:
     """What a service needs to act for this request's namespace and organization."""
-    return get_state().context(g.namespace.id, g.organization_id)
+    ctx = get_state().context(g.namespace.id, g.organization_id)
+    ctx.base_url = base_url()
+    return ctx
 
 
 def routed(path: str, method: str | None = None) -> bool:

@@ -7,6 +7,7 @@ without any service importing another just for this type.
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 from ..ids import Clock, IdGenerator, derived_id
 from ..store import Store
@@ -14,16 +15,29 @@ from ..store import Store
 __all__ = ("Context", "default_organization")
 
 
+#: Told of each webhook delivery just written: ``outbox(namespace, delivery_id, due_time_iso)``.
+Outbox = Callable[[str, str, str], None]
+
+
 class Context:
-    """Who is asking and with what tools: namespace, organization, id source, clock, store."""
+    """Who is asking and with what tools: namespace, organization, id source, clock, store.
+
+    ``base_url`` is the API root the request came in on (with any organization prefix), for
+    absolute links in event payloads; None outside a request. ``outbox`` learns of each webhook
+    delivery right after it is written, so delivery needs no scan; it must bear a delivery that
+    was then rolled back.
+    """
 
     def __init__(self, store: Store, ids: IdGenerator, clock: Clock, namespace: str,
-                 organization_id: str | None = None):
+                 organization_id: str | None = None, *, base_url: str | None = None,
+                 outbox: Outbox | None = None):
         self.store = store
         self.ids = ids
         self.clock = clock
         self.namespace = namespace
         self.organization_id = organization_id or default_organization(namespace)
+        self.base_url = base_url
+        self.outbox = outbox
 
 
 @functools.lru_cache(maxsize=4096)

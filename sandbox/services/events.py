@@ -1,0 +1,224 @@
+"""Events and their webhook deliveries, written in the transaction of the change that caused them.
+
+``emit`` is an outbox: it writes one ``webhook-deliveries`` document per active webhook that wants
+the event, inside the store transaction of the change itself, so the change and its deliveries
+commit (or roll back) together and a crash can never keep one without the other. Sending is not
+done here: ``ctx.outbox`` is told of each delivery written, and the delivery worker takes it from
+there.
+
+The default payload is Rebilly's: the root id field of the event type, ``eventType``,
+``_embedded`` with each resource exactly as a GET shows it, and ``_links`` to them. How a resource
+is shown belongs to the API layer, which registers its presenters here
+(``register_presenter``), so this module imports nothing of Flask.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..ids import format_time
+from ..resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
+from ..store import Transaction, copy_document
+from .context import Context
+from .filters import FilterRefused, Predicate, all_of, compile_filter
+
+__all__ = ("DELIVERIES", "WEBHOOKS", "EVENT_TYPES", "EventType", "emit", "register_presenter",
+           "render_template", "filter_fields", "matches_filter", "default_payload")
+
+#: Deliveries waiting for (or done by) the delivery worker, one per (event, webhook).
+DELIVERIES = "webhook-deliveries"
+#: Registered webhooks, as the API answers them minus ``_links``.
+WEBHOOKS = "webhooks"
+_LEAD_SOURCES = "lead-sources"
+
+
+@dataclass(frozen=True)
+class EventType:
+    """What an event type's default payload holds and what its ``filter`` is matched against."""
+
+    #: The payload's root id field.
+    root: str
+    #: ``_embedded`` names, the first being the main resource (the one ``filter`` reads).
+    embeds: tuple[str, ...]
+    #: The listed resource whose filterable fields ``filter`` may name.
+    resource: ListedResource
+
+
+_CUSTOMER = EventType("customerId", ("customer",), CUSTOMERS)
+_CARD = EventType("paymentCardId", ("paymentCard",), PAYMENT_INSTRUMENTS)
+_INSTRUMENT = EventType("paymentInstrumentId", ("paymentInstrument",), PAYMENT_INSTRUMENTS)
+_TRANSACTION = EventType("transactionId", ("transaction",), TRANSACTIONS)
+_CHILD = EventType("transactionId", ("transaction", "childTransaction"), TRANSACTIONS)
+
+#: The event types the sandbox fires, in the order the docs list them.
+EVENT_TYPES: Mapping[str, EventType] = {
+    "customer-created": _CUSTOMER,
+    "customer-updated": _CUSTOMER,
+    "payment-card-created": _CARD,
+    "payment-instrument-modified": _INSTRUMENT,
+    "transaction-processed": _TRANSACTION,
+    "transaction-declined": _TRANSACTION,
+    "offsite-payment-completed": _TRANSACTION,
+    "transaction-refunded": _CHILD,
+    "transaction-partially-refunded": _CHILD,
+    "transaction-voided": _CHILD,
+}
+
+#: Each ``_embedded`` name: the kind of resource it is and the path a link to it takes.
+_EMBED_KINDS = {
+    "customer": ("customer", "customers"),
+    "paymentCard": ("payment-instrument", "payment-instruments"),
+    "paymentInstrument": ("payment-instrument", "payment-instruments"),
+    "transaction": ("transaction", "transactions"),
+    "childTransaction": ("transaction", "transactions"),
+}
+
+#: kind -> ``presenter(document, base_url, **facts)``: the resource as the API answers it.
+Presenter = Callable[..., dict[str, Any]]
+_PRESENTERS: dict[str, Presenter] = {}
+
+
+def register_presenter(kind: str, presenter: Presenter) -> None:
+    """Let payloads show a ``kind`` of resource (customer, payment-instrument, transaction) as
+    the API does. Without one, a payload embeds the stored document as it is."""
+    _PRESENTERS[kind] = presenter
+
+
+def emit(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
+         embedded: dict[str, dict[str, Any]]) -> list[str]:
+    """Write a delivery of ``event_type`` to each active webhook of the namespace that wants it.
+
+    Call inside the transaction of the change that caused the event, after the change is written,
+    with the resources of the payload as stored (an instrument as shown at this moment). Returns
+    the ids of the deliveries written. Costs one count when the namespace has no webhooks.
+    """
+    kind = EVENT_TYPES[event_type]
+    if not tx.count(ctx.namespace, WEBHOOKS):
+        return []
+    main = embedded[kind.embeds[0]]
+    hooks = [hook for hook in tx.view(ctx.namespace, WEBHOOKS)
+             if hook.get("status") == "active"
+             and (not hook.get("eventsFilter") or event_type in hook["eventsFilter"])
+             and matches_filter(hook.get("filter"), kind.resource, main)]
+    if not hooks:
+        return []
+    payload = default_payload(tx, ctx, event_type, entity_id, embedded)
+    compact = json.dumps(payload, separators=(",", ":"))
+    now = format_time(ctx.clock.now())
+    written = []
+    for hook in hooks:
+        delivery = {
+            "id": ctx.ids.new("whd"),
+            "webhookId": hook["id"],
+            "eventType": event_type,
+            "entityId": entity_id,
+            "method": hook["method"],
+            "url": hook["url"],
+            "headers": [{"name": header["name"], "value": header["value"]}
+                        for header in hook.get("headers", [])
+                        if header.get("status", "active") == "active"],
+            "credentialId": hook["credentialHash"],
+            "body": compact if hook.get("body") is None else render_template(hook["body"],
+                                                                             payload),
+            "createdTime": now,
+            "dueTime": now,
+            "attempt": 0,
+            "state": "pending",
+        }
+        tx.insert(ctx.namespace, DELIVERIES, delivery)
+        written.append(delivery["id"])
+        if ctx.outbox is not None:
+            ctx.outbox(ctx.namespace, delivery["id"], now)
+    return written
+
+
+def default_payload(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
+                    embedded: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Rebilly's default payload: root id, ``eventType``, ``_embedded`` and ``_links``.
+
+    Links are absolute from the request's root URL; outside a request (fixtures loading) they are
+    paths from the API root.
+    """
+    base_url = ctx.base_url or ""
+    shown: dict[str, Any] = {}
+    links = []
+    for name, document in embedded.items():
+        kind, path = _EMBED_KINDS[name]
+        shown[name] = _present(tx, ctx, kind, document, base_url)
+        links.append({"rel": name, "href": f"{base_url}/{path}/{document['id']}"})
+    return {EVENT_TYPES[event_type].root: entity_id, "eventType": event_type,
+            "_embedded": shown, "_links": links}
+
+
+def _present(tx: Transaction, ctx: Context, kind: str, document: dict[str, Any],
+             base_url: str) -> dict[str, Any]:
+    presenter = _PRESENTERS.get(kind)
+    if presenter is None:
+        return copy_document(document)
+    if kind == "customer":
+        return presenter(document, base_url,
+                         has_lead_source=tx.exists(ctx.namespace, _LEAD_SOURCES, document["id"]))
+    return presenter(document, base_url)
+
+
+# -- filter and template ---------------------------------------------------------------------
+
+def filter_fields(event_types: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """The fields a webhook ``filter`` may name when it listens to ``event_types`` (all when
+    empty): those of the main resource of any of them."""
+    fields: dict[str, str] = {}
+    for name in event_types or EVENT_TYPES:
+        fields.update(EVENT_TYPES[name].resource.filterable)
+    return fields
+
+
+def matches_filter(raw: str | None, resource: ListedResource, document: dict[str, Any]) -> bool:
+    """Whether a webhook's ``filter`` lets an event through: no filter does; a filter naming a
+    field the event's resource lacks does not."""
+    if not raw:
+        return True
+    predicate = _compiled(raw, resource)
+    return predicate is None or predicate(document)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(raw: str, resource: ListedResource) -> Predicate | None:
+    try:
+        return all_of(list(compile_filter(raw, resource.filterable)))
+    except FilterRefused:
+        return lambda document: False
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
+
+
+def render_template(template: str, payload: dict[str, Any]) -> str:
+    """A webhook ``body`` with each ``{{path}}`` replaced by its value in the event.
+
+    A path is ``eventType``, the root id field, or a dot path into an embedded resource
+    (``transaction.id``, ``customer.email``); objects and lists render as compact JSON, an
+    unknown path or ``null`` as the empty string.
+    """
+    values = {key: value for key, value in payload.items() if key != "_embedded"}
+    values.update(payload.get("_embedded", {}))
+
+    def value_of(match: re.Match) -> str:
+        value: Any = values
+        for part in match.group(1).split("."):
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return ""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, separators=(",", ":"))
+    return _PLACEHOLDER.sub(value_of, template)
