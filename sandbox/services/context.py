@@ -7,7 +7,7 @@ without any service importing another just for this type.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from ..ids import Clock, IdGenerator, derived_id
 from ..store import Store
