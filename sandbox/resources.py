@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS",
-           "TRANSACTIONS")
+           "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -172,4 +172,39 @@ PAYMENT_INSTRUMENTS = ListedResource(
     searched_description="bin, last4, brand and the billing name",
     expandable=("customer",),
     sort_example="-createdTime",
+)
+
+
+#: Webhooks: Rebilly's list takes only limit, offset and filter (no sort, q or expand).
+WEBHOOKS = ListedResource(
+    table="webhooks",
+    singular="webhook",
+    plural="Webhooks",
+    sortable={},
+    filterable={
+        "id": TEXT,
+        "status": TEXT,
+        "method": TEXT,
+        "url": TEXT,
+        "credentialHash": TEXT,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+    },
+)
+
+
+#: Webhook service credentials, listed with limit, offset and filter.
+WEBHOOK_CREDENTIALS = ListedResource(
+    table="service-credentials",
+    singular="service credential",
+    plural="Service credentials",
+    sortable={},
+    filterable={
+        "id": TEXT,
+        "host": TEXT,
+        "status": TEXT,
+        "auth.type": TEXT,
+        "createdTime": INSTANT,
+        "updatedTime": INSTANT,
+    },
 )

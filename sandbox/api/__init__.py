@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (each adds its routes to the blueprint)
     instruments,
     tokens,
     transactions,
+    webhooks,
 )
 from .routing import bp
 

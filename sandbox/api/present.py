@@ -199,3 +199,17 @@ def without_nulls(body: dict[str, Any], names: frozenset[str]) -> dict[str, Any]
         if body.get(name, 0) is None:
             del body[name]
     return body
+
+
+def webhook_body(webhook: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A webhook as the API answers it (``body`` and ``filter`` are nullable: kept as null)."""
+    return {**webhook, "_links": [{"rel": "self", "href": f"{base_url}/webhooks/{webhook['id']}"}]}
+
+
+def credential_body(credential: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A webhook service credential as answered: never its password (write-only)."""
+    body = {**credential, "auth": {key: value for key, value in credential["auth"].items()
+                                   if key != "password"}}
+    body["_links"] = [{"rel": "self",
+                       "href": f"{base_url}/service-credentials/webhook/{credential['id']}"}]
+    return body

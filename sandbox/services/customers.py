@@ -16,6 +16,7 @@ from ..store import Transaction, copy_document
 from . import tags as tag_rules
 from .contacts import build_contact, derived_names
 from .context import Context
+from .events import emit
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "CLIENT_ID", "create_customer",
@@ -49,6 +50,7 @@ def create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         customer = _new_customer(ctx, ctx.ids.new("cus"), now)
         _apply(tx, ctx, customer, data, now, creating=True)
         tx.insert(ctx.namespace, CUSTOMERS, customer)
+        emit(tx, ctx, "customer-created", customer["id"], {"customer": customer})
         return customer
 
 
@@ -70,11 +72,13 @@ def upsert_customer(ctx: Context, customer_id: str, data: dict[str, Any]) -> tup
             customer = _new_customer(ctx, customer_id, now)
             _apply(tx, ctx, customer, data, now, creating=True)
             tx.insert(ctx.namespace, CUSTOMERS, customer)
+            emit(tx, ctx, "customer-created", customer_id, {"customer": customer})
             return customer, True
         _apply(tx, ctx, existing, data, now, creating=False)
         existing["revision"] += 1
         existing["updatedTime"] = now
         tx.put(ctx.namespace, CUSTOMERS, existing)
+        emit(tx, ctx, "customer-updated", customer_id, {"customer": existing})
         return existing, False
 
 
@@ -185,6 +189,7 @@ def merge_customer(ctx: Context, customer_id: str, target_id: str | None) -> Non
         tx.put(ctx.namespace, CUSTOMERS, target)
         tx.delete(ctx.namespace, CUSTOMERS, customer_id)
         tx.delete(ctx.namespace, LEAD_SOURCES, customer_id)
+        emit(tx, ctx, "customer-updated", target["id"], {"customer": target})
 
 
 def _merge_target(tx: Transaction, ctx: Context, customer_id: str,

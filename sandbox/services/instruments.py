@@ -24,6 +24,7 @@ from ..problems import Conflict, NotFound, ValidationFailed
 from ..store import Transaction, copy_document
 from .contacts import build_contact
 from .context import Context
+from .events import emit
 from .listing import Page
 from .paging import ListQuery, select_page
 from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
@@ -160,6 +161,7 @@ def _store_card(tx: Transaction, ctx: Context, customer_id: str, card: dict[str,
         instrument["updatedTime"] = now
         tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
         keep_profile(tx, ctx, instrument["id"], profile)
+        _modified(tx, ctx, instrument)
         return instrument, False
     instrument = {
         "id": ctx.ids.new("inst"),
@@ -192,7 +194,15 @@ def _store_card(tx: Transaction, ctx: Context, customer_id: str, card: dict[str,
     instrument.update(copy_document(extras))
     tx.insert(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
     keep_profile(tx, ctx, instrument["id"], profile)
+    emit(tx, ctx, "payment-card-created", instrument["id"],
+         {"paymentCard": shown(instrument, ctx.clock.now())})
     return instrument, True
+
+
+def _modified(tx: Transaction, ctx: Context, instrument: dict[str, Any]) -> None:
+    """Announce a change to a stored instrument, as it shows now."""
+    emit(tx, ctx, "payment-instrument-modified", instrument["id"],
+         {"paymentInstrument": shown(instrument, ctx.clock.now())})
 
 
 def _refuse(field: str, message: str) -> ValidationFailed:
@@ -339,10 +349,10 @@ def record_payment(tx: Transaction, ctx: Context, instrument_id: str, *, approve
     instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
     if instrument is None:
         return
-    changed = False
+    changed = activated = False
     if instrument.get("status") == "inactive":
         instrument["status"] = "active"
-        changed = True
+        changed = activated = True
     if payment and instrument.get("lastPaymentTime") != at:
         instrument["lastPaymentTime"] = at
         changed = True
@@ -350,6 +360,8 @@ def record_payment(tx: Transaction, ctx: Context, instrument_id: str, *, approve
         instrument["revision"] = instrument.get("revision", 1) + 1
         instrument["updatedTime"] = format_time(ctx.clock.now())
         tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+    if activated:
+        _modified(tx, ctx, instrument)
 
 
 def get_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
@@ -432,6 +444,7 @@ def update_instrument(ctx: Context, instrument_id: str, data: dict[str, Any]) ->
             instrument["revision"] = instrument.get("revision", 1) + 1
             instrument["updatedTime"] = format_time(ctx.clock.now())
             tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+            _modified(tx, ctx, instrument)
         keep_profile(tx, ctx, instrument_id, profile)
         return shown(instrument, ctx.clock.now())
 
@@ -452,6 +465,7 @@ def deactivate_instrument(ctx: Context, instrument_id: str) -> dict[str, Any]:
         instrument.update(status="deactivated", updatedTime=now,
                           revision=instrument.get("revision", 1) + 1)
         tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
+        _modified(tx, ctx, instrument)
         customer = tx.get(ctx.namespace, _CUSTOMERS, instrument["customerId"])
         default = (customer or {}).get("defaultPaymentInstrument") or {}
         if default.get("paymentInstrumentId") == instrument_id:

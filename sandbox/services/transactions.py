@@ -23,6 +23,7 @@ from .contacts import build_contact
 from .context import Context
 from .counters import PAYMENT_TYPES, count_payment, count_refund
 from .customers import CUSTOMERS, LEAD_SOURCES, upsert_customer
+from .events import emit
 from .instruments import instrument_for_payment, record_payment
 from .listing import Page, list_documents
 from .paging import ListQuery
@@ -216,6 +217,23 @@ def _settle(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
             "id": transaction["customerId"], "transactionIds": []}
         index["transactionIds"].append(transaction["id"])
         tx.put(ctx.namespace, OPEN_AUTHORIZATIONS, index)
+    _announce_result(tx, ctx, transaction)
+
+
+def _announce_result(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
+    """``transaction-processed`` for a final result (approved or declined), then
+    ``transaction-declined`` too for a decline."""
+    if transaction["result"] not in ("approved", "declined"):
+        return
+    embedded = {"transaction": transaction}
+    emit(tx, ctx, "transaction-processed", transaction["id"], embedded)
+    if transaction["result"] == "declined":
+        emit(tx, ctx, "transaction-declined", transaction["id"], embedded)
+
+
+#: The event a refund or void announces, by the move it made on its parent.
+_CHILD_EVENTS = {"void": "transaction-voided", "refund-all": "transaction-refunded",
+                 "refund-part": "transaction-partially-refunded"}
 
 
 def _close_authorization(tx: Transaction, ctx: Context, authorization: dict[str, Any]) -> None:
@@ -263,6 +281,8 @@ def refund_transaction(ctx: Context, transaction_id: str, data: dict[str, Any]) 
             _close_authorization(tx, ctx, parent)
         else:
             count_refund(tx, ctx, parent["customerId"], amount)
+        emit(tx, ctx, _CHILD_EVENTS[event], parent["id"],
+             {"transaction": parent, "childTransaction": child})
         return child
 
 
@@ -375,6 +395,8 @@ def finish_offsite(ctx: Context, transaction_id: str, result: str, *,
         transaction["revision"] += 1
         tx.put(ctx.namespace, TRANSACTIONS, transaction)
         _settle(tx, ctx, transaction)
+        emit(tx, ctx, "offsite-payment-completed", transaction["id"],
+             {"transaction": transaction})
         return transaction
 
 
