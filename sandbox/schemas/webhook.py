@@ -71,7 +71,8 @@ class HeaderSchema(RequestSchema):
     """One custom header a webhook's deliveries carry while it is active."""
 
     name = Text(255, required=True, allow_none=False, pattern=_HEADER_NAME,
-                pattern_message="Must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~).")
+                pattern_message="Must be an HTTP header name: letters, digits and "
+                                "!#$%&'*+-.^_`|~.")
     value = Text(4096, required=True, allow_none=False, pattern=_HEADER_VALUE,
                  pattern_message="Must hold no control characters.")
     status = fields.String(load_default="active",
@@ -87,7 +88,7 @@ class WebhookSchema(RequestSchema):
                            validate=validate.OneOf(["GET", "POST", "PUT", "PATCH", "DELETE"]))
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                      validate=validate.Length(max=MAX_URL))
-    credentialHash = _required_text(50)
+    credentialHash = _required_text(50, validate=validate.Length(min=1))
     eventsFilter = BoundedList(fields.String(validate=validate.OneOf(list(EVENT_TYPES))),
                                max_items=len(EVENT_TYPES) * 2, load_default=list)
     status = fields.String(load_default="active", validate=validate.OneOf(["active", "inactive"]))
