@@ -128,8 +128,12 @@ class RequestJournal:
 #: Keys whose values are card data, compared case-insensitively, whatever the value's type.
 _PAN_KEYS = frozenset({"pan", "number", "cardnumber", "accountnumber"})
 _CVV_KEYS = frozenset({"cvv", "cvc", "cvv2", "cvc2", "encryptedcvv", "securitycode"})
-#: Routes whose bodies carry card data: a body there that cannot be parsed is not kept at all.
-_CARD_ROUTE = re.compile(r"/(?:tokens|payment-instruments|transactions)(?:/|$)")
+#: Keys whose values are secrets a client sends once and no one reads back (credential passwords).
+_SECRET_KEYS = frozenset({"password"})
+#: Routes whose bodies carry card data or passwords: a body there that cannot be parsed is not
+#: kept at all.
+_CARD_ROUTE = re.compile(
+    r"/(?:tokens|payment-instruments|transactions|service-credentials)(?:/|$)")
 #: 13 or more digits, possibly grouped by single spaces or dashes.
 _DIGIT_RUN = re.compile(rb"\d(?:[ -]?\d){12,}")
 
@@ -169,7 +173,7 @@ def _masked(value: Any) -> Any:
 
 def _masked_field(key: str, value: Any) -> Any:
     folded = key.casefold()
-    if folded in _CVV_KEYS:
+    if folded in _CVV_KEYS or folded in _SECRET_KEYS:
         return "***"
     if folded in _PAN_KEYS and isinstance(value, (str, int, float)) \
             and not isinstance(value, bool):

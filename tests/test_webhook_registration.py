@@ -170,3 +170,12 @@ def test_routes_are_served_under_an_organization_prefix(client):
     created = client.post("/organizations/org-1/webhooks", webhook())
     assert created.status_code == 201
     assert "/organizations/org-1/webhooks/" in created.headers["Location"]
+
+
+def test_the_request_journal_never_keeps_a_credential_password(app, client):
+    client.post("/service-credentials/webhook", CREDENTIAL)
+    state = app.extensions["sandbox"]
+    namespace = state.namespace_for(client.key).id
+    [entry] = state.journal.entries(namespace)
+    assert "s3cret" not in str(entry)
+    assert '"***"' in str(entry["body"])
