@@ -266,6 +266,20 @@ class SandboxClient:
     def clear_requests(self) -> dict[str, int]:
         return self._call("DELETE", "/requests")
 
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def deliver_webhooks(self) -> dict[str, int]:
+        """Send the webhook deliveries due now (this namespace's, or all without a key) and
+        wait until those attempts end; then deliveries by state (``delivered``, ``failed``,
+        ``pending``) and ``attempts`` made in all."""
+        return self._call("POST", "/webhooks/deliver")
+
+    def webhook_tracking(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        """This namespace's webhook delivery attempts, newest first."""
+        self._namespace_key("webhook_tracking")
+        params = {"eventType": event_type} if event_type else None
+        return self._call("GET", "/webhooks/tracking", params=params)
+
     # -- the document -----------------------------------------------------------------------
 
     def openapi(self) -> dict[str, Any]:

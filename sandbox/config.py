@@ -123,6 +123,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_snapshots", 20, int,
             "Saved snapshots one namespace may hold at once (each is a full copy on disk)."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
+    Setting("webhook_attempts", 5, int,
+            "Attempts per webhook delivery (the sandbox's own policy) before it is failed."),
+    Setting("webhook_backoff_seconds", 10.0, float,
+            "Sandbox-clock seconds before the second attempt, doubling for each next one."),
+    Setting("webhook_timeout", 5.0, float,
+            "Seconds one delivery attempt may take (connect and answer) before it failed."),
+    Setting("webhook_allow", (), _parse_key_list,
+            "Comma-separated hosts (*.example.com) and CIDRs deliveries may go to; empty: any "
+            "URL a namespace registers."),
+    Setting("webhook_max_pending", 1000, int,
+            "Deliveries one namespace may have waiting; a new one beyond it is failed at once."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -166,11 +177,14 @@ def _check(config: dict[str, Any]) -> None:
     for name in ("idle_timeout", "head_timeout", "body_timeout"):
         _check_seconds(config, name, allow_zero=False)
     _check_seconds(config, "max_fault_seconds", allow_zero=True)
+    _check_seconds(config, "webhook_timeout", allow_zero=False)
+    _check_seconds(config, "webhook_backoff_seconds", allow_zero=True)
     per_address = config["max_connections_per_address"]
     if per_address is not None and per_address < 1:
         raise ConfigError(f"max_connections_per_address must be at least 1, got {per_address}")
     for name in ("max_connections", "max_body_bytes", "max_json_depth", "rate_window",
-                 "journal_entries", "max_fault_rules"):
+                 "journal_entries", "max_fault_rules", "webhook_attempts",
+                 "webhook_max_pending"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
     if config["max_snapshots"] < 1:

@@ -26,9 +26,11 @@ from ulid import ULID
 
 __all__ = ("Action", "Rule", "FaultRegistry", "Decision", "RuleLimitReached", "normalise_path",
            "path_matches", "parse_fault_header", "action_from_email", "valid_fault_status",
-           "NETWORK_ACTIONS")
+           "NETWORK_ACTIONS", "DELIVERY_ACTIONS")
 
 NETWORK_ACTIONS = ("reset", "close", "truncate", "hang")
+#: What a rule with ``"on": "delivery"`` does to a webhook delivery attempt.
+DELIVERY_ACTIONS = ("delay", "duplicate", "reorder", "drop", "malformedBody", "truncateBody")
 _ORGANIZATION_PREFIX = re.compile(r"^/organizations/[^/]+")
 
 
@@ -49,9 +51,15 @@ class Action:
     network: str | None = None
     hang_seconds: float | None = None
     after_commit: bool = False
+    #: A webhook delivery fault (``DELIVERY_ACTIONS``) and, for ``delay``, its sandbox seconds.
+    delivery: str | None = None
+    delivery_delay_seconds: float = 0.0
 
     def describe(self) -> str:
         parts = []
+        if self.delivery:
+            parts.append(f"delivery {self.delivery}" + (
+                f" {self.delivery_delay_seconds:g}s" if self.delivery == "delay" else ""))
         if self.delay_ms:
             low, high = self.delay_ms
             parts.append(f"delay {low}ms" if low == high else f"delay {low}-{high}ms")
@@ -100,6 +108,10 @@ class Rule:
     probability: float = 1.0
     seed: int | str = 0
     lifetime: float = 3600.0  # seconds, from when the registry takes the rule
+    #: "request" (API requests) or "delivery" (webhook delivery attempts).
+    on: str = "request"
+    event_type: str | None = None  # delivery rules: the eventType to match
+    url: str | None = None  # delivery rules: a ``*`` pattern for the delivery URL
     expires_at: float = 0.0  # POSIX seconds on the owner's clock; set by FaultRegistry.add
     id: str = field(default_factory=lambda: f"flt_{ULID()}")
     matched: int = 0
@@ -111,8 +123,17 @@ class Rule:
         canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
         self._identity = hashlib.sha256(canonical.encode()).hexdigest()
 
+    def matches_delivery(self, event_type: str, url: str) -> bool:
+        if self.on != "delivery":
+            return False
+        if self.event_type and event_type != self.event_type:
+            return False
+        return not self.url or path_matches(self.url, url)
+
     def matches(self, method: str, path: str, headers: Mapping[str, str],
                 body: Mapping[str, Any] | None) -> bool:
+        if self.on != "request":
+            return False
         if self.method and method != self.method:
             return False
         if self.path and not path_matches(self.path, normalise_path(path)):
@@ -326,6 +347,23 @@ class FaultRegistry:
                     if number is None:
                         return None
                     return Decision(rule.action, "rule", rule.id, number, rule.delay_for(number))
+        return None
+
+    def decide_delivery(self, namespace: str, event_type: str, url: str) -> Decision | None:
+        """The decision of the first delivery rule that matches this attempt, if it fires.
+
+        Counted per attempt as request rules count per request, so ``times``, ``skip`` and a
+        seeded ``probability`` pick the same attempts on every run."""
+        rules = self.rules(namespace)
+        with self._lock:
+            for rule in rules:
+                if rule.remaining() == 0:
+                    continue
+                if rule.matches_delivery(event_type, url):
+                    number = rule.decide()
+                    if number is None:
+                        return None
+                    return Decision(rule.action, "rule", rule.id, number)
         return None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from .auth import Namespace, namespace_for
+from .delivery import DeliveryWorker
 from .faults import FaultRegistry
 from .ids import Clock, IdGenerator
 from .namespacesalt import load_salt
@@ -41,6 +42,10 @@ class SandboxState:
         #: Keys every namespace id of this database (see ``sandbox.namespacesalt``).
         self.namespace_salt = load_salt(self.store)
         self.faults = FaultRegistry(self.clock_for, self.config["max_fault_rules"])
+        #: Sends webhook deliveries; those pending before a restart are queued again here.
+        self.deliveries = DeliveryWorker(self.store, self.ids, self.clock_for, self.faults,
+                                         self.config)
+        self.deliveries.load_pending()
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SandboxState:
@@ -64,9 +69,11 @@ class SandboxState:
 
     def context(self, namespace: str, organization_id: str | None = None) -> Context:
         """What a service needs to act for a namespace: store, ids and that namespace's clock."""
-        return Context(self.store, self.ids, self.clock_for(namespace), namespace, organization_id)
+        return Context(self.store, self.ids, self.clock_for(namespace), namespace, organization_id,
+                       outbox=self.deliveries.outbox)
 
     def close(self) -> None:
+        self.deliveries.close()
         self.store.close()
 
 

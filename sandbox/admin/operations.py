@@ -22,6 +22,7 @@ from ..fixtures import (
 )
 from ..namespacesalt import clear_all_keeping_salt
 from ..schemas.admin import EARLIEST, LATEST
+from ..services import tracking
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..state import SandboxState
 from ..version import __version__
@@ -29,7 +30,7 @@ from ..version import __version__
 __all__ = ("health", "reset", "list_fixtures", "load_fixtures", "export",
            "save_snapshot", "restore_snapshot", "list_snapshots", "delete_snapshot",
            "clock", "move_clock", "add_fault", "list_faults", "get_fault", "delete_fault",
-           "clear_faults", "requests", "clear_requests")
+           "clear_faults", "requests", "clear_requests", "deliver_webhooks", "webhook_tracking")
 
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
@@ -148,6 +149,7 @@ def move_clock(state: SandboxState, namespace: str | None, action: str,
         target.reset()
     else:
         state.namespace_clocks.pop(namespace, None)
+    state.deliveries.wake()  # retries due by the moved clock go now
     return clock(state, namespace)
 
 
@@ -163,14 +165,16 @@ def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
     action = Action(status=rule.get("status"), body=rule.get("body"),
                     headers=rule.get("headers") or {}, delay_ms=rule.get("delay"),
                     network=rule.get("network"), hang_seconds=rule.get("hangSeconds"),
-                    after_commit=rule["afterCommit"])
+                    after_commit=rule["afterCommit"], delivery=rule.get("delivery"),
+                    delivery_delay_seconds=rule.get("delaySeconds", 0.0))
     try:
         added = state.faults.add(Rule(
             definition=definition, action=action, namespace=owner, method=match.get("method"),
             path=normalise_path(match["path"]) if "path" in match else None,
             header=(header[0], header[1]) if header else None, body=match.get("body") or {},
             times=rule.get("times"), skip=rule["skip"], probability=rule.get("probability", 1.0),
-            seed=rule.get("seed", 0), lifetime=rule["expiresInSeconds"]))
+            seed=rule.get("seed", 0), lifetime=rule["expiresInSeconds"], on=rule["on"],
+            event_type=match.get("eventType"), url=match.get("url")))
     except RuleLimitReached as full:
         raise ValidationFailed([], detail=f"{full} (--max-fault-rules)") from None
     return state.faults.shown(added)
@@ -206,3 +210,17 @@ def requests(state: SandboxState, namespace: str, filters: dict[str, Any]) -> li
 
 def clear_requests(state: SandboxState, namespace: str | None) -> dict[str, int]:
     return {"cleared": state.journal.clear(namespace)}
+
+
+def deliver_webhooks(state: SandboxState, namespace: str | None) -> dict[str, int]:
+    """Send every webhook delivery due now (of the namespace, or all) and wait until those
+    attempts end: a test asserts on what its receiver got without sleeping."""
+    return state.deliveries.deliver_now(namespace)
+
+
+def webhook_tracking(state: SandboxState, namespace: str,
+                     event_type: str | None = None) -> list[dict[str, Any]]:
+    """The namespace's webhook delivery attempts, newest first."""
+    entries, _ = tracking.list_entries(state.context(namespace), limit=tracking.MAX_ENTRIES,
+                                       offset=0, event_type=event_type)
+    return entries

@@ -18,6 +18,7 @@ from flask import Response
 from ..schemas import admin_responses as answers
 from ..schemas.admin import ClockSchema, JournalQuerySchema
 from ..schemas.fault import FaultRuleSchema
+from ..schemas.tracking import TRACKING_ENTRY
 from . import dashboard, views
 
 __all__ = ("ADMIN_PREFIX", "ADMIN_ROUTES", "AdminRoute", "Answer")
@@ -63,6 +64,9 @@ class AdminRoute:
 
 
 DONE = {204: Answer("Done.")}
+
+DELIVERY_COUNTS = {"type": "object", "properties": {
+    name: {"type": "integer"} for name in ("attempts", "delivered", "failed", "pending")}}
 
 ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     AdminRoute("/health", "GET", views.health, "health",
@@ -142,6 +146,17 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
                "Empty the journal of the namespace (or all).",
                {200: Answer("How many went.", answers.ClearedCountSchema)},
                namespace="optional", client=("clear_requests",)),
+    AdminRoute("/webhooks/deliver", "POST", views.deliver_webhooks, "deliverWebhooks",
+               "Send the webhook deliveries due now (of the namespace, or all) and wait for them.",
+               {200: Answer("Deliveries by state afterwards, and attempts made in all.",
+                           DELIVERY_COUNTS)},
+               namespace="optional", client=("deliver_webhooks",)),
+    AdminRoute("/webhooks/tracking", "GET", views.webhook_tracking, "webhookTracking",
+               "The namespace's webhook delivery attempts, newest first.",
+               {200: Answer("The attempts.", TRACKING_ENTRY, many=True)}, errors=(400,),
+               namespace="required", client=("webhook_tracking",),
+               query=({"name": "eventType", "in": "query", "schema": {"type": "string"},
+                       "description": "Only attempts of this event type."},)),
     AdminRoute("/openapi.json", "GET", views.openapi_document, "openapi", "This document.",
                {200: Answer("The OpenAPI document of the sandbox.", {"type": "object"})},
                client=("openapi",)),

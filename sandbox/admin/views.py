@@ -144,6 +144,16 @@ def clear_requests() -> Response:
     return json_response(operations.clear_requests(get_state(), _namespace(required=False)))
 
 
+def deliver_webhooks() -> Response:
+    return json_response(operations.deliver_webhooks(get_state(), _namespace(required=False)))
+
+
+def webhook_tracking() -> Response:
+    namespace = _namespace(required=True)
+    return json_response(operations.webhook_tracking(
+        get_state(), namespace, request.args.get("eventType") or None))
+
+
 def openapi_document() -> Response:
     """The sandbox's OpenAPI document, with this request's root as its server.
 

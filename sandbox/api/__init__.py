@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (each adds its routes to the blueprint)
     customers,
     instruments,
     tokens,
+    tracking,
     transactions,
     webhooks,
 )

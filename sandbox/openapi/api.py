@@ -25,6 +25,7 @@ from ..schemas.transaction import (
 from .components import JSON, error_refs, header_refs, json_answer, path_parameters_of
 from .customer_list import CUSTOMER_LIST_PARAMETERS
 from .instruments import instrument_operations
+from .tracking import tracking_operations
 from .webhooks import webhook_operations
 
 __all__ = ("add_api", "API_PREFIXES")
@@ -245,7 +246,8 @@ def add_api(spec: APISpec) -> None:
     security = [{"ApiKey": []}, {"Jwt": []}]
     for prefix in API_PREFIXES:
         for path, operations in copy.deepcopy({**_operations(), **instrument_operations(),
-                                               **webhook_operations()}).items():
+                                               **webhook_operations(),
+                                               **tracking_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
                     [{"PublishableKey": []}] if path.startswith("/tokens") else [])

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
-from ..faults import NETWORK_ACTIONS, valid_fault_status
+from ..faults import DELIVERY_ACTIONS, NETWORK_ACTIONS, valid_fault_status
 from .base import RequestSchema, StrictBoolean, StrictInteger
 
 __all__ = ("FaultRuleSchema",)
@@ -81,6 +81,9 @@ class MatchSchema(StrictRequestSchema):
                          validate=validate.Length(equal=1, error="Name exactly one header."))
     body = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
                        validate=[validate.Length(min=1, max=20), _json_size])
+    #: Delivery rules only: the event type, and a ``*`` pattern for the delivery URL.
+    eventType = fields.String(validate=validate.Length(min=1, max=100))
+    url = fields.String(validate=[validate.Length(min=1, max=MAX_PATH_LENGTH), _path_stars])
 
 
 class DelayRangeSchema(StrictRequestSchema):
@@ -107,7 +110,17 @@ class DelayField(fields.Field):
         raise ValidationError("Must be milliseconds, or {\"min\": ms, \"max\": ms}.")
 
 
+#: What a request rule and a delivery rule may each match on.
+REQUEST_MATCH = {"method", "path", "header", "body"}
+DELIVERY_MATCH = {"eventType", "url"}
+#: Parts of a rule that only answer requests, so a delivery rule cannot have them.
+REQUEST_ACTION_PARTS = ("status", "body", "headers", "delay", "network", "hangSeconds")
+
+
 class FaultRuleSchema(StrictRequestSchema):
+    on = fields.String(load_default="request", validate=validate.OneOf(("request", "delivery")))
+    delivery = fields.String(validate=validate.OneOf(DELIVERY_ACTIONS))
+    delaySeconds = fields.Float(allow_nan=False, validate=validate.Range(0.001, 7 * 86400))
     match = fields.Nested(MatchSchema, load_default=dict)
     status = StrictInteger(validate=_fault_status)
     body = fields.Raw(validate=_json_size)
@@ -127,6 +140,16 @@ class FaultRuleSchema(StrictRequestSchema):
 
     @validates_schema
     def _coherent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "seed" in data and "probability" not in data:
+            raise ValidationError({"seed": ["A seed goes with a probability."]})
+        if data["on"] == "delivery":
+            self._coherent_delivery(data)
+            return
+        for name in ("delivery", "delaySeconds"):
+            if name in data:
+                raise ValidationError({name: ['Only for "on": "delivery".']})
+        if data["match"].keys() & DELIVERY_MATCH:
+            raise ValidationError({"match": ['eventType and url are for "on": "delivery".']})
         if not data.keys() & {"status", "delay", "network"}:
             raise ValidationError({"status": ["Give a status, a delay or a network fault."]})
         if "status" in data and "network" in data:
@@ -139,5 +162,19 @@ class FaultRuleSchema(StrictRequestSchema):
             raise ValidationError({"body": ["A body or headers go with a status."]})
         if "hangSeconds" in data and data.get("network") != "hang":
             raise ValidationError({"hangSeconds": ["Only for network: hang."]})
-        if "seed" in data and "probability" not in data:
-            raise ValidationError({"seed": ["A seed goes with a probability."]})
+
+    @staticmethod
+    def _coherent_delivery(data: dict[str, Any]) -> None:
+        if "delivery" not in data:
+            raise ValidationError({"delivery": [
+                f"Give a delivery fault: {', '.join(DELIVERY_ACTIONS)}."]})
+        for name in REQUEST_ACTION_PARTS:
+            if name in data:
+                raise ValidationError({name: ['Not for "on": "delivery"; use "delivery".']})
+        if data["afterCommit"]:
+            raise ValidationError({"afterCommit": ['Not for "on": "delivery".']})
+        if data["match"].keys() & REQUEST_MATCH:
+            raise ValidationError({"match": ["A delivery rule matches eventType and url only."]})
+        if (data["delivery"] == "delay") != ("delaySeconds" in data):
+            raise ValidationError({"delaySeconds": [
+                "A delay fault needs delaySeconds, and only a delay fault takes it."]})

@@ -1,0 +1,467 @@
+"""The webhook delivery worker: sends each ``webhook-deliveries`` document, retries on the
+namespace's sandbox clock, and records every attempt in the tracking log.
+
+Deliveries are written with the change that caused them (``services.events.emit``), so the store
+is the queue and a crash loses none: at start-up every pending delivery of every namespace is
+loaded once into the due-queue, and afterwards ``outbox`` tells the worker of each new one.
+
+The policy is the sandbox's own (Rebilly documents none): an attempt when due; on a non-2xx
+answer, a 3xx (redirects are never followed), a timeout or a connection error, the next attempt
+``backoff * 2 ** (attempt - 1)`` seconds later on the namespace's clock, so moving the clock
+through the admin API brings it on; after ``attempts`` attempts the delivery is ``failed``.
+
+Bounded: one scheduler thread and ``POOL_SIZE`` sender threads (greenlets once gevent patched
+the process), each attempt given ``timeout`` seconds, a response read up to ``RESPONSE_CAP``
+bytes, and at most ``max_pending`` waiting deliveries per namespace (a new one beyond it is
+failed at once). Nothing here runs on the request path.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+from .faults import Decision, FaultRegistry
+from .ids import Clock, IdGenerator, format_time
+from .services.events import DELIVERIES
+from .services.tracking import record_attempt
+from .store import Store
+from .version import __version__
+
+__all__ = ("DeliveryWorker", "USER_AGENT", "POOL_SIZE", "RESPONSE_CAP", "host_allowed")
+
+USER_AGENT = f"rebilly-sandbox/{__version__}"
+#: Deliveries sent at once, whatever the number of namespaces and receivers.
+POOL_SIZE = 8
+#: The most of a receiver's answer read and kept.
+RESPONSE_CAP = 16 * 1024
+#: Longest sleep of the scheduler while deliveries wait: a clock moved without ``wake`` is
+#: noticed this soon.
+POLL_SECONDS = 0.5
+#: Sandbox-clock seconds a ``reorder`` fault holds a delivery when no later one overtakes it.
+REORDER_HOLD_SECONDS = 1.0
+#: Finished deliveries kept per namespace (for resend), the oldest forgotten first.
+MAX_FINISHED = 2000
+CREDENTIALS = "service-credentials"
+
+log = logging.getLogger("sandbox")
+
+Key = tuple[str, str]  # (namespace, delivery id)
+
+
+def host_allowed(url: str, allowed: Iterable[str]) -> bool:
+    """Whether ``--webhook-allow`` lets a delivery go to ``url``: no list allows every URL; a
+    name matches itself or ``*.suffix``, an IP address a listed address or CIDR. Names are not
+    resolved."""
+    allowed = tuple(allowed)
+    if not allowed:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in allowed:
+        entry = entry.strip().lower()
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        if entry == host or (entry.startswith("*.") and host.endswith(entry[1:])):
+            return True
+    return False
+
+
+@dataclass
+class _Sent:
+    """What one attempt saw, as the tracking log records it."""
+
+    status: int
+    duration: int
+    initiated: str
+    sent: str
+    request: str
+    request_headers: dict[str, str]
+    response: str = ""
+    response_headers: dict[str, str] | None = None
+
+    def as_attempt(self, number: int) -> dict[str, Any]:
+        return {"status": self.status, "duration": self.duration, "initiatedTime": self.initiated,
+                "sentTime": self.sent, "request": self.request,
+                "requestHeaders": self.request_headers, "response": self.response,
+                "responseHeaders": self.response_headers or {}, "attempt": number}
+
+    @property
+    def acknowledged(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class DeliveryWorker:
+    """The due-queue (a heap per namespace, by sandbox-clock time), its scheduler and senders.
+
+    Threads start with the first delivery to send, so an app that never delivers runs none.
+    """
+
+    def __init__(self, store: Store, ids: IdGenerator, clock_for: Callable[[str], Clock],
+                 faults: FaultRegistry, config: dict[str, Any]):
+        self.store = store
+        self.ids = ids
+        self.clock_for = clock_for
+        self.faults = faults
+        self.attempts = config["webhook_attempts"]
+        self.backoff = config["webhook_backoff_seconds"]
+        self.timeout = config["webhook_timeout"]
+        self.allow = tuple(config["webhook_allow"])
+        self.max_pending = config["webhook_max_pending"]
+        self._cond = threading.Condition()
+        self._heaps: dict[str, list[tuple[float, int, str]]] = {}
+        self._due: dict[Key, float] = {}  # the one true due time of each queued delivery
+        #: The delivery each namespace is sending: one at a time, so a namespace's events reach
+        #: their receivers in the order they happened.
+        self._inflight: dict[str, tuple[str, threading.Event]] = {}
+        self._held: dict[str, list[str]] = {}  # reorder faults: held until overtaken
+        self._order = itertools.count()
+        self._jobs: queue.Queue[Key | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    # -- being told of work ---------------------------------------------------------------
+
+    def outbox(self, namespace: str, delivery_id: str, due_time: str) -> None:
+        """A delivery was just written (its transaction may still roll back)."""
+        with self._cond:
+            waiting = sum(1 for key in self._due if key[0] == namespace) \
+                if len(self._due) >= self.max_pending else 0
+        if waiting >= self.max_pending:
+            self._refuse(namespace, delivery_id)
+            return
+        self.schedule(namespace, delivery_id, datetime.fromisoformat(due_time).timestamp())
+
+    def schedule(self, namespace: str, delivery_id: str, due: float) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._due[(namespace, delivery_id)] = due
+            heapq.heappush(self._heaps.setdefault(namespace, []),
+                           (due, next(self._order), delivery_id))
+            self._start()
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Look at the clocks again (one was moved)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def load_pending(self) -> int:
+        """Queue every pending delivery in the store: once, at start-up."""
+        found = []
+        with self.store.transaction() as tx:
+            for namespace in self.store.namespaces():
+                found.extend((namespace, doc["id"], doc["dueTime"])
+                             for doc in tx.view(namespace, DELIVERIES)
+                             if doc.get("state") == "pending")
+        for namespace, delivery_id, due in found:
+            self.schedule(namespace, delivery_id, datetime.fromisoformat(due).timestamp())
+        if found:
+            log.info("%d webhook deliveries pending from before the restart", len(found))
+        return len(found)
+
+    def _refuse(self, namespace: str, delivery_id: str) -> None:
+        with self.store.transaction() as tx:
+            delivery = tx.get(namespace, DELIVERIES, delivery_id)
+            if delivery is not None:
+                delivery.update(state="failed", failureReason=(
+                    f"{self.max_pending} deliveries were already waiting in this namespace "
+                    "(--webhook-max-pending)"))
+                tx.put(namespace, DELIVERIES, delivery)
+        log.warning("webhook delivery %s refused: %d already waiting", delivery_id,
+                    self.max_pending)
+
+    # -- threads --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Start the scheduler and senders (lock held)."""
+        if self._threads:
+            return
+        self._threads.append(threading.Thread(target=self._schedule_loop, daemon=True,
+                                              name="sandbox-webhook-scheduler"))
+        self._threads.extend(threading.Thread(target=self._send_loop, daemon=True,
+                                              name=f"sandbox-webhook-sender-{n}")
+                             for n in range(POOL_SIZE))
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _schedule_loop(self) -> None:
+        with self._cond:
+            while not self._closed:
+                wait = self._dispatch_due()
+                self._cond.wait(wait)
+
+    def _dispatch_due(self, namespace: str | None = None) -> float | None:
+        """Hand each idle namespace's earliest due delivery to the senders (lock held); how
+        long until the next one may be due."""
+        wait: float | None = None
+        for owner in [namespace] if namespace else list(self._heaps):
+            heap = self._heaps.get(owner)
+            if not heap:
+                self._heaps.pop(owner, None)
+                continue
+            if owner in self._inflight:
+                continue  # its turn comes when the attempt under way ends
+            now = self.clock_for(owner).now().timestamp()
+            while heap and heap[0][0] <= now:
+                due, _, delivery_id = heapq.heappop(heap)
+                key = (owner, delivery_id)
+                if self._due.get(key) != due:
+                    continue  # rescheduled since
+                del self._due[key]
+                self._inflight[owner] = (delivery_id, threading.Event())
+                self._start()
+                self._jobs.put(key)
+                break
+            if heap and owner not in self._inflight:
+                ahead = max(heap[0][0] - now, 0.0)
+                wait = ahead if wait is None else min(wait, ahead)
+        return None if wait is None else min(wait, POLL_SECONDS)
+
+    def _send_loop(self) -> None:
+        while True:
+            key = self._jobs.get()
+            if key is None:
+                return
+            try:
+                self._attempt(*key)
+            except Exception:  # a bug must not stop the sender
+                log.exception("webhook delivery %s failed unexpectedly", key[1])
+            finally:
+                with self._cond:
+                    self._inflight.pop(key[0])[1].set()
+                    self._cond.notify_all()
+
+    # -- deliver now ----------------------------------------------------------------------
+
+    def deliver_now(self, namespace: str | None, timeout: float = 60.0) -> dict[str, int]:
+        """Send everything due now (held reorders included) and wait for those attempts and any
+        already under way; then the namespace's (or every) deliveries counted by state, and the
+        attempts made in all. Totals, not what this call did: the worker may have sent a
+        delivery a moment before this call came."""
+        deadline = time.monotonic() + timeout
+        self._drain(namespace, deadline)
+        with self._cond:  # held by reorder faults: after everything else
+            for owner in [namespace] if namespace else list(self._held):
+                for delivery_id in self._held.pop(owner, []):
+                    self._make_due(owner, delivery_id)
+        self._drain(namespace, deadline)
+        return self._tally(namespace)
+
+    def _drain(self, namespace: str | None, deadline: float) -> None:
+        """Dispatch and wait until nothing of the namespace (or any) is due or under way."""
+        while time.monotonic() < deadline:
+            with self._cond:
+                self._dispatch_due(namespace)
+                waiting = [event for owner, (_, event) in self._inflight.items()
+                           if namespace is None or owner == namespace]
+            if not waiting:
+                return
+            for event in waiting:
+                event.wait(max(deadline - time.monotonic(), 0))
+
+    def _tally(self, namespace: str | None) -> dict[str, int]:
+        counts = {"attempts": 0, "delivered": 0, "failed": 0, "pending": 0}
+        with self.store.transaction() as tx:
+            for owner in [namespace] if namespace else self.store.namespaces():
+                for doc in tx.view(owner, DELIVERIES):
+                    counts["attempts"] += doc.get("attempt", 0)
+                    if doc.get("state") in counts:
+                        counts[doc["state"]] += 1
+        return counts
+
+    def _make_due(self, namespace: str, delivery_id: str) -> None:
+        """Queue a delivery for now on its namespace's clock (lock held)."""
+        due = self.clock_for(namespace).now().timestamp()
+        self._due[(namespace, delivery_id)] = due
+        heapq.heappush(self._heaps.setdefault(namespace, []),
+                       (due, next(self._order), delivery_id))
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def _attempt(self, namespace: str, delivery_id: str) -> None:
+        with self.store.transaction() as tx:
+            delivery = tx.get(namespace, DELIVERIES, delivery_id)
+            credential = delivery and tx.get(namespace, CREDENTIALS,
+                                             delivery.get("credentialId", ""))
+        if delivery is None or delivery.get("state") != "pending":
+            return  # rolled back, reset away, or finished meanwhile
+        number = delivery["attempt"] + 1
+        decision = None
+        if delivery.get("heldAttempt") != number:
+            decision = self.faults.decide_delivery(namespace, delivery["eventType"],
+                                                   delivery["url"])
+        kind = decision.action.delivery if decision else None
+        if kind in ("delay", "reorder"):
+            self._hold(namespace, delivery, number, decision)
+            return
+        if not host_allowed(delivery["url"], self.allow):
+            sent = [self._not_sent(namespace, delivery, "Not sent: the host is not in "
+                                   "--webhook-allow.")]
+            self._finish(namespace, delivery, number, sent, final=True)
+            return
+        if kind == "drop":
+            sent = [self._not_sent(namespace, delivery, f"Not sent: dropped by fault rule "
+                                   f"{decision.rule_id}.")]
+        else:
+            body = _faulted_body(delivery["body"], kind)
+            sent = [self._send(namespace, delivery, credential, body)
+                    for _ in range(2 if kind == "duplicate" else 1)]
+        self._finish(namespace, delivery, number, sent)
+
+    def _hold(self, namespace: str, delivery: dict[str, Any], number: int,
+              decision: Decision) -> None:
+        """A ``delay`` moves the attempt later on the sandbox clock; a ``reorder`` holds it until
+        a later delivery of the namespace has gone (or ``REORDER_HOLD_SECONDS``)."""
+        action = decision.action
+        seconds = action.delivery_delay_seconds if action.delivery == "delay" \
+            else REORDER_HOLD_SECONDS
+        due = self.clock_for(namespace).now() + timedelta(seconds=seconds)
+        with self.store.transaction() as tx:
+            current = tx.get(namespace, DELIVERIES, delivery["id"])
+            if current is None:
+                return
+            current.update(dueTime=due.isoformat(), heldAttempt=number)
+            tx.put(namespace, DELIVERIES, current)
+        if action.delivery == "reorder":
+            with self._cond:
+                self._held.setdefault(namespace, []).append(delivery["id"])
+        self.schedule(namespace, delivery["id"], due.timestamp())
+
+    def _not_sent(self, namespace: str, delivery: dict[str, Any], why: str) -> _Sent:
+        now = format_time(self.clock_for(namespace).now())
+        return _Sent(status=0, duration=0, initiated=now, sent=now, request=delivery["body"],
+                     request_headers={}, response=why)
+
+    def _send(self, namespace: str, delivery: dict[str, Any],
+              credential: dict[str, Any] | None, body: str) -> _Sent:
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        for header in delivery.get("headers", ()):
+            headers[header["name"]] = header["value"]
+        clock = self.clock_for(namespace)
+        initiated = format_time(clock.now())
+        started = time.perf_counter()
+        sent = _Sent(status=0, duration=0, initiated=initiated, sent=initiated, request=body,
+                     request_headers=dict(headers))
+        try:
+            with requests.Session() as session:
+                session.trust_env = False
+                with session.request(delivery["method"], delivery["url"],
+                                     data=body.encode("utf-8"), headers=headers,
+                                     auth=_auth(credential), timeout=self.timeout,
+                                     allow_redirects=False, stream=True) as answer:
+                    sent.status = answer.status_code
+                    sent.request_headers = dict(answer.request.headers)
+                    sent.response_headers = dict(answer.headers)
+                    raw = answer.raw.read(RESPONSE_CAP, decode_content=True) or b""
+                    sent.response = raw.decode("utf-8", "replace")
+        except (requests.RequestException, ValueError, OSError) as error:
+            sent.response = f"Not answered: {type(error).__name__}"
+            log.info("webhook delivery %s to %s failed: %s", delivery["id"], delivery["url"],
+                     type(error).__name__)
+        sent.duration = round((time.perf_counter() - started) * 1000)
+        sent.sent = format_time(clock.now())
+        return sent
+
+    def _finish(self, namespace: str, delivery: dict[str, Any], number: int,
+                sent: list[_Sent], *, final: bool = False) -> None:
+        """Record the attempt, then mark the delivery delivered, failed, or due again."""
+        acknowledged = any(one.acknowledged for one in sent)
+        last = delivery.get("lastAttempt") or self.attempts
+        retry_at = None
+        with self.store.transaction() as tx:
+            current = tx.get(namespace, DELIVERIES, delivery["id"])
+            if current is None:
+                return  # the namespace was reset while the attempt ran
+            for one in sent:
+                record_attempt(tx, namespace, self.ids.new("hook_log"), current,
+                               one.as_attempt(number))
+            current["attempt"] = number
+            current.pop("heldAttempt", None)
+            if acknowledged:
+                current["state"] = "delivered"
+            elif final or number >= last:
+                current["state"] = "failed"
+            else:
+                retry_at = self.clock_for(namespace).now() + timedelta(
+                    seconds=self.backoff * 2 ** (number - 1))
+                current["dueTime"] = retry_at.isoformat()
+            tx.put(namespace, DELIVERIES, current)
+            if current["state"] != "pending":
+                _forget_finished(tx, namespace)
+        if retry_at is not None:
+            self.schedule(namespace, delivery["id"], retry_at.timestamp())
+        self._release_held(namespace, delivery["id"])
+
+    def _release_held(self, namespace: str, just_sent: str) -> None:
+        """A delivery went: those a ``reorder`` fault held in its namespace go after it."""
+        with self._cond:
+            held = self._held.get(namespace)
+            if not held:
+                return
+            if just_sent in held:  # a held one went on its own time: it overtook nothing
+                held.remove(just_sent)
+                if not held:
+                    del self._held[namespace]
+                return
+            for delivery_id in self._held.pop(namespace):
+                self._make_due(namespace, delivery_id)
+            self._cond.notify_all()
+
+
+def _auth(credential: dict[str, Any] | None) -> requests.auth.AuthBase | None:
+    auth = (credential or {}).get("auth") or {}
+    if auth.get("type") == "basic":
+        return HTTPBasicAuth(auth.get("username", ""), auth.get("password", ""))
+    if auth.get("type") == "digest":
+        return HTTPDigestAuth(auth.get("username", ""), auth.get("password", ""))
+    return None
+
+
+def _faulted_body(body: str, kind: str | None) -> str:
+    """``malformedBody``: the body with stray text after it, so it no longer parses as JSON;
+    ``truncateBody``: its first half."""
+    if kind == "malformedBody":
+        return body + "\n}{"
+    if kind == "truncateBody":
+        return body[:len(body) // 2]
+    return body
+
+
+def _forget_finished(tx: Any, namespace: str) -> None:
+    """Keep at most ``MAX_FINISHED`` finished deliveries in a namespace, oldest going first."""
+    if tx.count(namespace, DELIVERIES) <= MAX_FINISHED:
+        return
+    finished = [doc["id"] for doc in tx.view(namespace, DELIVERIES)
+                if doc.get("state") != "pending"]
+    for delivery_id in finished[:len(finished) - MAX_FINISHED]:
+        tx.delete(namespace, DELIVERIES, delivery_id)

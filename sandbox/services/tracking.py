@@ -1,0 +1,138 @@
+"""The webhook tracking log: one ``hook_log_…`` document per delivery attempt, and resend.
+
+Each attempt the delivery worker makes (or a delivery fault stands in for) is written here in
+Rebilly's ``WebhookTracking`` shape, with the receiver's status (0 when none came), the duration,
+what was sent and what came back. The ``Authorization`` header is shown with its scheme only:
+the credential's password is write-only. Each namespace keeps its newest ``MAX_ENTRIES``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..ids import format_time
+from ..problems import NotFound
+from ..store import Transaction, copy_document
+from .context import Context, default_organization
+from .events import DELIVERIES, EVENT_TYPES, render_template
+
+__all__ = ("TRACKING", "MAX_ENTRIES", "record_attempt", "list_entries", "get_entry", "resend",
+           "preview", "redacted_headers")
+
+TRACKING = "webhook-tracking"
+#: Tracking entries kept per namespace; the oldest go first.
+MAX_ENTRIES = 1000
+#: The event a preview sends when the webhook listens to every event type.
+PREVIEW_EVENT = "customer-created"
+
+
+def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers as the log shows them: ``Authorization`` keeps its scheme, never its secret."""
+    shown = {}
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            value = f"{value.split(' ', 1)[0]} [redacted]"
+        shown[name] = value
+    return shown
+
+
+def record_attempt(tx: Transaction, namespace: str, entry_id: str,
+                   delivery: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any]:
+    """Write one attempt's entry; ``attempt`` holds what the worker saw (status, duration, times,
+    request body and headers, response body and headers)."""
+    entry = {
+        "id": entry_id,
+        "status": attempt["status"],
+        "duration": attempt["duration"],
+        "initiatedTime": attempt["initiatedTime"],
+        "sentTime": attempt["sentTime"],
+        "url": delivery["url"],
+        "method": delivery["method"],
+        "request": attempt["request"],
+        "response": attempt["response"],
+        "requestHeaders": redacted_headers(attempt["requestHeaders"]),
+        "responseHeaders": attempt["responseHeaders"],
+        "entityId": delivery["entityId"],
+        "eventType": delivery["eventType"],
+        "source": "webhooks",
+        "attempt": attempt["attempt"],
+        "organizationId": delivery.get("organizationId") or default_organization(namespace),
+        "webhookId": delivery["webhookId"],
+        "deliveryId": delivery["id"],
+    }
+    tx.insert(namespace, TRACKING, entry)
+    if tx.count(namespace, TRACKING) > MAX_ENTRIES:
+        oldest = next(iter(tx.view(namespace, TRACKING)))["id"]
+        tx.delete(namespace, TRACKING, oldest)
+    return entry
+
+
+def list_entries(ctx: Context, *, limit: int, offset: int,
+                 event_type: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A page of the namespace's entries, newest first, and how many there are in all."""
+    with ctx.store.transaction() as tx:
+        entries = [entry for entry in tx.view(ctx.namespace, TRACKING)
+                   if event_type is None or entry["eventType"] == event_type]
+        entries.reverse()
+        return [copy_document(entry) for entry in entries[offset:offset + limit]], len(entries)
+
+
+def get_entry(ctx: Context, entry_id: str) -> dict[str, Any]:
+    with ctx.store.transaction() as tx:
+        entry = tx.get(ctx.namespace, TRACKING, entry_id)
+    if entry is None:
+        raise NotFound(f"No webhook tracking entry {entry_id}.")
+    return entry
+
+
+def resend(ctx: Context, entry_id: str) -> None:
+    """Schedule one more attempt of the entry's delivery now, whatever became of it."""
+    now = format_time(ctx.clock.now())
+    with ctx.store.transaction() as tx:
+        entry = tx.get(ctx.namespace, TRACKING, entry_id)
+        delivery = entry and tx.get(ctx.namespace, DELIVERIES, entry["deliveryId"])
+        if delivery is None:
+            raise NotFound(f"No webhook tracking entry {entry_id} with a delivery to send "
+                           "again.")
+        delivery.update(state="pending", dueTime=now, lastAttempt=delivery["attempt"] + 1)
+        delivery.pop("heldAttempt", None)
+        tx.put(ctx.namespace, DELIVERIES, delivery)
+        if ctx.outbox is not None:
+            ctx.outbox(ctx.namespace, delivery["id"], now)
+
+
+def preview_payload(event_type: str, entity_id: str) -> dict[str, Any]:
+    """What a preview sends: the default payload's shape, its resource holding only its id, and
+    ``"preview": true`` so a receiver can tell it from a real event."""
+    kind = EVENT_TYPES[event_type]
+    return {kind.root: entity_id, "eventType": event_type,
+            "_embedded": {kind.embeds[0]: {"id": entity_id}}, "_links": [], "preview": True}
+
+
+def preview(ctx: Context, webhook: dict[str, Any]) -> str:
+    """Write a one-attempt delivery of a sample event to the webhook in ``webhook`` (a
+    ``GlobalWebhook`` body, not stored) and hand it to the worker; returns its id."""
+    listened = [name for name in webhook.get("eventsFilter") or () if name in EVENT_TYPES]
+    event_type = listened[0] if listened else PREVIEW_EVENT
+    entity_id = ctx.ids.new("preview")
+    payload = preview_payload(event_type, entity_id)
+    body = (json.dumps(payload, separators=(",", ":")) if webhook.get("body") is None
+            else render_template(webhook["body"], payload))
+    now = format_time(ctx.clock.now())
+    delivery = {
+        "id": ctx.ids.new("whd"), "webhookId": webhook.get("id") or "preview",
+        "eventType": event_type, "entityId": entity_id, "method": webhook["method"],
+        "url": webhook["url"],
+        "headers": [{"name": header["name"], "value": header["value"]}
+                    for header in webhook.get("headers") or ()
+                    if header.get("status", "active") == "active"],
+        "credentialId": webhook["credentialHash"], "body": body, "createdTime": now,
+        "dueTime": now, "attempt": 0, "state": "pending", "lastAttempt": 1,
+        "organizationId": ctx.organization_id,
+    }
+    with ctx.store.transaction() as tx:
+        tx.insert(ctx.namespace, DELIVERIES, delivery)
+        if ctx.outbox is not None:
+            ctx.outbox(ctx.namespace, delivery["id"], now)
+    return delivery["id"]
