@@ -31,6 +31,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .testing import SandboxNamespace, SandboxServer
+    from .webhook_receiver import WebhookReceiver
 
 REPORT_SECTION = "rebilly-sandbox requests"
 #: Journal entries shown in a failure report, and characters of each body.
@@ -151,6 +152,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if namespace is not None and report.failed and report.when in ("setup", "call"):
         report.sections.append((REPORT_SECTION, journal_report(namespace)))
     return report
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A local HTTP server taking webhook deliveries (127.0.0.1, a free port): ``url``,
+    ``register(sandbox, events=..., auth=...)``, ``wait_for(eventType, count, timeout)`` (which
+    asks the sandbox to deliver what is due first), ``respond_with(status, times)`` and
+    ``requests``."""
+    from .webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 def _refused(namespace: SandboxNamespace, exc: Exception) -> str:

@@ -78,6 +78,8 @@ class WebhookReceiver:
         self._default: tuple[int, float, str | None] = (200, 0.0, None)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
+        #: The namespace last registered with, which ``wait_for`` asks to deliver.
+        self.sandbox: SandboxNamespace | None = None
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="webhook-receiver")
         self._thread.start()
@@ -121,15 +123,17 @@ class WebhookReceiver:
             json={"method": "POST", "url": self.url, "credentialHash": credential.json()["id"],
                   "eventsFilter": list(events), **webhook})
         created.raise_for_status()
+        self.sandbox = sandbox
         return created.json()
 
     def wait_for(self, event_type: str, count: int = 1, timeout: float = 10.0,
                  sandbox: SandboxNamespace | None = None) -> list[Any]:
         """The payloads of the first ``count`` deliveries of ``event_type`` received, after
-        asking ``sandbox`` (when given) to deliver what is due.
+        asking ``sandbox`` (by default the one registered with) to deliver what is due.
 
         :raises TimeoutError: when fewer arrived within ``timeout`` seconds.
         """
+        sandbox = sandbox or self.sandbox
         if sandbox is not None:
             sandbox.client.deliver_webhooks()
         deadline = time.monotonic() + timeout
