@@ -10,6 +10,9 @@ from conftest import API_KEY, OTHER_KEY
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from payloads import full_customer
+from test_checkout_fixtures import card, checkout_set, sale
+
+from sandbox.gateway import APPROVAL_TRIGGER_PAN
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 CARD = {"method": "payment-card",
@@ -199,7 +202,16 @@ def test_admin_answers_match_the_document(app, client, document):
     check("GET", "/health")
     check("GET", "/fixtures")
     check("POST", "/fixtures/default", "/fixtures/{name}", headers=key)
-    check("GET", "/export", headers=key)
+    check("POST", "/fixtures", headers=key, json=checkout_set(
+        paymentInstruments=[card("cus_fx", "4111111111111111", "inst_fx_ok"),
+                            card("cus_fx", APPROVAL_TRIGGER_PAN, "inst_fx_3ds")],
+        transactions=[sale("txn_fx_sale", "inst_fx_ok", 30),
+                      sale("txn_fx_3ds", "inst_fx_3ds", approval={"result": "approved"}),
+                      {"id": "txn_fx_refund", "type": "refund",
+                       "parentTransactionId": "txn_fx_sale", "amount": 5}]))
+    exported = check("GET", "/export", headers=key).get_json()
+    assert {"txn_fx_sale", "txn_fx_3ds", "txn_fx_refund"} <= {
+        transaction["id"] for transaction in exported["transactions"]}
     check("POST", "/fixtures", headers=key, json=check("GET", "/export", headers=key).get_json())
     check("POST", "/snapshots/before", "/snapshots/{name}", headers=key)
     check("GET", "/snapshots", headers=key)

@@ -10,8 +10,15 @@ from marshmallow import fields, validate
 
 from .customer import CustomerSchema, TagSchema
 from .fault import FaultRuleSchema
+from .instrument import InstrumentCreateSchema
 from .responses import AnswerSchema, WebsiteResponseSchema
 from .token import TokenSchema
+from .transaction import (
+    TRANSACTION_TYPES,
+    Currency,
+    TransactionSchema,
+    TransactionUpdateSchema,
+)
 
 __all__ = ("HealthSchema", "ResetResultSchema", "FixtureSetInfoSchema", "FixtureLoadResultSchema",
            "FixtureSetSchema", "SnapshotResultSchema", "ClockStateSchema", "FaultRuleStateSchema",
@@ -64,6 +71,33 @@ class FixtureTokenSchema(TokenSchema):
     id = fields.String(required=True)
 
 
+class FixtureInstrumentSchema(InstrumentCreateSchema):
+    """A fixture payment card: a ``POST /payment-instruments`` body with the id it is stored
+    under; ``status: deactivated`` deactivates it once the whole set is loaded."""
+
+    id = fields.String()
+    status = fields.String(validate=validate.OneOf(["deactivated"]))
+
+
+class FixtureTransactionSchema(TransactionSchema):
+    """A fixture transaction, made again as the sandbox made it: a payment (``sale``,
+    ``authorize``, ``setup``: a ``POST /transactions`` body, which needs ``websiteId``,
+    ``customerId`` and ``currency``) with its offsite ``approval``, or a ``refund`` or ``void``
+    of ``parentTransactionId`` (a ``/refund`` body)."""
+
+    id = fields.String()
+    type = fields.String(required=True,
+                         validate=validate.OneOf((*TRANSACTION_TYPES, "refund", "void")))
+    websiteId = fields.String(metadata={"description": "Required for a payment."})
+    customerId = fields.String(metadata={"description": "Required for a payment."})
+    currency = Currency(metadata={"description": "Required for a payment."})
+    parentTransactionId = fields.String(metadata={
+        "description": "Required for a refund or void: a transaction earlier in the set."})
+    approval = fields.Nested(TransactionUpdateSchema, metadata={
+        "description": "How the offsite (3-D Secure) step of a payment waiting for approval "
+                       "ends."})
+
+
 class FixtureSetSchema(AnswerSchema):
     """A fixture set: what ``POST /__admin/fixtures`` loads and ``GET /__admin/export`` gives."""
 
@@ -72,6 +106,8 @@ class FixtureSetSchema(AnswerSchema):
     tags = fields.List(fields.Nested(TagSchema))
     tokens = fields.List(fields.Nested(FixtureTokenSchema))
     customers = fields.List(fields.Nested(FixtureCustomerSchema))
+    paymentInstruments = fields.List(fields.Nested(FixtureInstrumentSchema))
+    transactions = fields.List(fields.Nested(FixtureTransactionSchema))
 
 
 class SnapshotResultSchema(AnswerSchema):
