@@ -92,6 +92,7 @@ def _find(token: str) -> tuple[Context, dict[str, Any]]:
     state = get_state()
     namespace, transaction_id = approvals.locate(state.store, token)
     ctx = state.context(namespace)
+    ctx.base_url = request.root_url.rstrip("/")  # events fired here link to the API by URL
     transaction, _ = transactions.get_transaction(ctx, transaction_id)
     if not approvals.is_token_of(transaction, token):
         raise NotFound("No transaction waits for approval at this address.")

@@ -159,6 +159,19 @@ def test_an_offsite_flow_announces_only_when_it_ends(app, client):
     assert completed["_embedded"]["transaction"]["result"] == "approved"
 
 
+def test_events_fired_from_the_approval_page_link_by_absolute_url(app, client):
+    register(client)
+    waiting = sale(client, new_customer(client)["id"], TRIGGER)
+    [page] = [link["href"] for link in waiting["_links"] if link["rel"] == "approvalUrl"]
+
+    answer = app.test_client().post(page, data={"result": "approved"})
+
+    assert answer.status_code == 200
+    [completed] = payloads(app, "offsite-payment-completed")
+    hrefs = [link["href"] for link in completed["_links"]]
+    assert hrefs and all(href.startswith("http://localhost/") for href in hrefs), hrefs
+
+
 def test_refunds_and_voids_announce_the_parent_with_the_child(app, client):
     customer_id = new_customer(client)["id"]
     paid = sale(client, customer_id, amount=10)
