@@ -15,6 +15,7 @@ import requests
 from conftest import API_KEY, OTHER_KEY, LiveSandbox
 
 from sandbox.auth import fingerprint
+from sandbox.webhook_receiver import WebhookReceiver
 
 SCRIPT = "<script>alert(1)</script>"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -97,6 +98,46 @@ def test_the_journal_is_coloured_by_status_and_marks_faults(app, client):
     assert "⚡ status 503" in journal and "⚡ network reset" in journal
     assert journal.index(pill("dropped", "network")) < journal.index(pill("201", "2xx")), \
         "newest first"
+
+
+def register_webhook(client, url: str) -> None:
+    credential = client.post("/service-credentials/webhook", {
+        "type": "webhook", "host": "127.0.0.1", "auth": {"type": "none"}}).get_json()
+    created = client.post("/webhooks", {"method": "POST", "url": url,
+                                        "credentialHash": credential["id"],
+                                        "eventsFilter": ["customer-created"]})
+    assert created.status_code == 201, created.get_json()
+
+
+def test_it_shows_webhook_deliveries_beside_the_journal(app, client):
+    admin = app.test_client()
+    with WebhookReceiver() as receiver:
+        register_webhook(client, receiver.url)
+        receiver.respond_with(500, times=1)
+        failing = client.post("/customers", {"email": "first@example.com"}).get_json()
+        assert admin.post("/__admin/webhooks/deliver",
+                          headers={"REB-APIKEY": API_KEY}).status_code == 200
+        acknowledged = client.post("/customers", {"email": "second@example.com"}).get_json()
+        assert admin.post("/__admin/webhooks/deliver",
+                          headers={"REB-APIKEY": API_KEY}).status_code == 200
+    client.with_key(OTHER_KEY).post("/customers", {})
+
+    shown = page(app, f"?namespace={ns(app)}")
+    section = shown[shown.index('id="deliveries"'):shown.index('id="faults"')]
+    rows = re.findall(r"<tr>.*?</tr>", section, re.S)[1:]
+
+    assert len(rows) == 2
+    newest, oldest = rows
+    assert acknowledged["id"] in newest and failing["id"] in oldest, "newest first"
+    for row in rows:
+        assert "customer-created" in row and html.escape(receiver.url) in row
+        assert '<td class="num">1</td>' in row, "one attempt each"
+    assert pill("200", "2xx") in newest and '<span class="tag"' in newest
+    assert ">delivered<" in newest
+    assert pill("500", "5xx") in oldest and ">pending<" in oldest, "retried later"
+    assert shown.index('id="requests"') < shown.index('id="deliveries"')
+    other = page(app, f"?namespace={ns(app, OTHER_KEY)}")
+    assert "No webhook deliveries." in other and receiver.url not in other
 
 
 def test_it_lists_the_namespace_and_global_fault_rules(app):

@@ -21,6 +21,8 @@ from ..auth import fingerprint
 from ..errors import BadRequest
 from ..seeding import SEEDED_KIND
 from ..services.customers import CUSTOMERS
+from ..services.events import DELIVERIES
+from ..services.tracking import TRACKING
 from ..state import SandboxState, get_state
 from . import operations
 
@@ -53,6 +55,7 @@ def dashboard() -> Response:
         customers=_customers(state, selected) if selected else None,
         requests=[_request(entry) for entry in state.journal.entries(selected, limit=SHOWN)]
         if selected else [],
+        deliveries=_deliveries(state, selected) if selected else [],
         rules=_rules(state, selected), shown=SHOWN)
     return make_response(page, 200, PAGE_HEADERS)
 
@@ -122,6 +125,26 @@ def _request(entry: dict[str, Any]) -> dict[str, Any]:
     else:
         label = f"{entry['status']} cut" if cut else str(entry["status"])
     return {**entry, "cut": cut, "label": label, "tone": status_tone(entry["status"], cut)}
+
+
+def _deliveries(state: SandboxState, namespace: str) -> list[dict[str, Any]]:
+    """The newest webhook deliveries, each with the receiver's answer to its latest attempt
+    (status 0: none came), so a request's events show beside it in the journal."""
+    with state.store.transaction() as tx:
+        newest = [{key: delivery.get(key) for key in (
+            "id", "createdTime", "eventType", "entityId", "method", "url", "attempt", "state",
+            "failureReason")}
+            for delivery in islice(reversed(tx.view(namespace, DELIVERIES)), SHOWN)]
+        wanted = {delivery["id"] for delivery in newest}
+        answered: dict[str, int] = {}
+        for entry in tx.view(namespace, TRACKING):  # oldest first: the latest attempt wins
+            if entry.get("deliveryId") in wanted:
+                answered[entry["deliveryId"]] = entry["status"]
+    for delivery in newest:
+        status = answered.get(delivery["id"])
+        delivery["status"] = status
+        delivery["tone"] = "none" if status is None else status_tone(status or None)
+    return newest
 
 
 def _rules(state: SandboxState, namespace: str | None) -> list[dict[str, Any]]:
