@@ -22,8 +22,8 @@ from ..fixtures import (
 )
 from ..namespacesalt import clear_all_keeping_salt
 from ..schemas.admin import EARLIEST, LATEST
-from ..services import tracking
 from ..seeding import SEEDED_KIND, seed_namespace
+from ..services import tracking
 from ..state import SandboxState
 from ..version import __version__
 
