@@ -40,6 +40,9 @@ class ListedResource:
     expandable: tuple[str, ...] = ()
     #: A ``sort`` value shown in the API description.
     sort_example: str = "-createdTime"
+    #: Fields lists answer from indexes: equality filters on the text and tags ones among them,
+    #: sorts on the sortable ones. Every other filter and sort scans the namespace.
+    indexed: tuple[str, ...] = ()
 
 
 CUSTOMERS = ListedResource(
@@ -95,6 +98,7 @@ CUSTOMERS = ListedResource(
     searched_description="names, email and organization",
     expandable=("defaultPaymentInstrument", "website", "leadSource"),
     sort_example="-createdTime,email",
+    indexed=("id", "email", "websiteId", "tags", "createdTime"),
 )
 
 
@@ -141,6 +145,7 @@ TRANSACTIONS = ListedResource(
     searched_description="id, description and requestId",
     expandable=("parentTransaction", "customer"),
     sort_example="-createdTime,amount",
+    indexed=("id", "customerId", "websiteId", "status", "result", "createdTime"),
 )
 
 

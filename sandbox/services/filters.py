@@ -7,7 +7,9 @@ excludes the whole list (``firstName:!John,Bob`` drops both Johns and Bobs). Tex
 values, case-insensitively.
 
 A predicate runs once per stored document of the namespace, so clauses on one field share one
-read of it, and many ranges are merged and searched by bisection.
+read of it, and many ranges are merged and searched by bisection. Each field's predicate also
+says which values a match must hold (``FieldFilter.equals``), so a list can look those up in an
+index instead of scanning; the predicate itself still decides.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import functools
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..resources import BOOLEAN, INSTANT, TAGS, TEXT
 from .values import Reader, reader
 
-__all__ = ("FilterRefused", "Predicate", "compile_filter", "search_predicate", "all_of",
-           "MAX_FILTER_CLAUSES", "MAX_FILTER_VALUES")
+__all__ = ("FilterRefused", "FieldFilter", "Predicate", "compile_filter", "search_predicate",
+           "all_of", "MAX_FILTER_CLAUSES", "MAX_FILTER_VALUES")
 
 #: ``;``-joined clauses in ``filter``: each is checked against every stored document.
 MAX_FILTER_CLAUSES = 20
@@ -39,7 +42,25 @@ class FilterRefused(ValueError):
     """A filter the grammar cannot run; the message says why, for the client."""
 
 
-def compile_filter(raw: str, filterable: Mapping[str, str]) -> tuple[Predicate, ...]:
+@dataclass(frozen=True, eq=False)
+class FieldFilter:
+    """Every clause on one field, as a predicate over stored documents.
+
+    ``equals`` holds the prepared values (casefolded text or tag names) one of which any match
+    must hold, when a clause lists them; ``exact`` says that holding one is also enough (a single
+    clause with no ``!``), so a list can answer from an index alone.
+    """
+
+    field: str
+    accepts: Predicate
+    equals: frozenset[str] | None = None
+    exact: bool = False
+
+    def __call__(self, document: dict[str, Any]) -> bool:
+        return self.accepts(document)
+
+
+def compile_filter(raw: str, filterable: Mapping[str, str]) -> tuple[FieldFilter, ...]:
     """One predicate per field named in ``raw``: clauses on the same field read its value once.
 
     :raises FilterRefused: for a malformed clause, an unknown field, a bad value, or too many
@@ -50,12 +71,18 @@ def compile_filter(raw: str, filterable: Mapping[str, str]) -> tuple[Predicate, 
         raise FilterRefused(f"Join at most {MAX_FILTER_CLAUSES} clauses with ';'.")
     if sum(clause.count(",") + 1 for clause in clauses) > MAX_FILTER_VALUES:
         raise FilterRefused(f"Give at most {MAX_FILTER_VALUES} values in all.")
-    checks_by_field: dict[str, list[Term]] = {}
+    by_field: dict[str, list[_Clause]] = {}
     for clause in clauses:
-        name, check = _compile_clause(clause, filterable)
-        checks_by_field.setdefault(name, []).append(check)
-    return tuple(_field_predicate(reader(name, filterable[name]), checks)
-                 for name, checks in checks_by_field.items())
+        compiled = _compile_clause(clause, filterable)
+        by_field.setdefault(compiled.field, []).append(compiled)
+    filters = []
+    for name, compiled in by_field.items():
+        listed = [clause.equals for clause in compiled if clause.equals is not None]
+        exact = len(compiled) == 1 and bool(listed) and not compiled[0].excludes
+        accepts = _field_predicate(reader(name, filterable[name]),
+                                   [clause.check for clause in compiled])
+        filters.append(FieldFilter(name, accepts, listed[0] if listed else None, exact))
+    return tuple(filters)
 
 
 def search_predicate(paths: tuple[str, ...], needle: str) -> Predicate:
@@ -80,6 +107,7 @@ def all_of(checks: list[Predicate]) -> Predicate | None:
     """One predicate for several, built once: a scan calls it for every stored document."""
     if not checks:
         return None
+    checks = [getattr(check, "accepts", check) for check in checks]  # skip a call per document
     if len(checks) == 1:
         return checks[0]
     if len(checks) == 2:
@@ -97,7 +125,17 @@ def all_of(checks: list[Predicate]) -> Predicate | None:
 # -- clauses ------------------------------------------------------------------------------------
 
 
-def _compile_clause(clause: str, filterable: Mapping[str, str]) -> tuple[str, Term]:
+class _Clause(NamedTuple):
+    """One ``field:values`` clause: the check a prepared value must pass, the listed values a
+    match must hold one of (text and tags only), and whether it also excludes some."""
+
+    field: str
+    check: Term
+    equals: frozenset[str] | None
+    excludes: bool
+
+
+def _compile_clause(clause: str, filterable: Mapping[str, str]) -> _Clause:
     """The field a clause names and the check its prepared value must pass."""
     name, colon, values_text = clause.partition(":")
     name = name.strip()
@@ -112,7 +150,9 @@ def _compile_clause(clause: str, filterable: Mapping[str, str]) -> tuple[str, Te
     included, excluded = _split_values(name, values_text)
     include = _term(kind, name, included) if included else None
     exclude = _term(kind, name, excluded) if excluded else None
-    return name, _clause_check(include, exclude)
+    equals = (frozenset(value.casefold() for value in included)
+              if included and kind in (TEXT, TAGS) else None)
+    return _Clause(name, _clause_check(include, exclude), equals, bool(excluded))
 
 
 def _split_values(name: str, text: str) -> tuple[list[str], list[str]]:

@@ -8,16 +8,19 @@ customer's lead source and embeds belong to the same moment as the page itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..store import Store, Transaction, copy_document
+from ..resources import TAGS, TEXT, ListedResource
+from ..store import IndexSpec, Store, Transaction, copy_document
 from .context import Context
 from .customer_reads import CustomerRelations, customer_relations
 from .paging import ListQuery, select_page
+from .values import reader
 
-__all__ = ("Page", "list_documents", "list_customers")
+__all__ = ("Page", "list_documents", "list_customers", "index_specs")
 
 Related = TypeVar("Related")
 #: What to read beside one listed document: (transaction, namespace, document, expand) -> data.
@@ -38,14 +41,31 @@ def list_documents(store: Store, namespace: str, query: ListQuery,
                    read_related: ReadRelated | None = None) -> Page:
     """The page of ``query.resource`` that ``query`` asks for, in one store transaction.
 
-    The lock covers only the scan, the copy of the page and ``read_related`` for its documents.
+    The lock covers only the scan (or the index lookups), the copy of the page and
+    ``read_related`` for its documents.
     """
+    resource = query.resource
     with store.transaction() as tx:
-        chosen, total = select_page(tx.view(namespace, query.resource.table), query)
+        table = (tx.indexed(namespace, resource.table, *index_specs(resource))
+                 if resource.indexed and query.scans else None)
+        chosen, total = select_page(tx.view(namespace, resource.table), query, table)
         documents = [copy_document(document) for document in chosen]
         related = ([read_related(tx, namespace, document, query.expand) for document in documents]
                    if read_related is not None else [])
     return Page(documents, total, related)
+
+
+@functools.cache
+def index_specs(resource: ListedResource) -> tuple[dict[str, IndexSpec], dict[str, IndexSpec]]:
+    """The equality and sort indexes of a resource's declared ``indexed`` fields, built once
+    (the store keeps one index per spec object), reading values as filters and sorts do."""
+    equality = {name: IndexSpec(name, reader(name, resource.filterable[name]),
+                                many=resource.filterable[name] == TAGS)
+                for name in resource.indexed
+                if resource.filterable.get(name) in (TEXT, TAGS)}
+    ordered = {name: IndexSpec(name, reader(name, resource.sortable[name]), ordered=True)
+               for name in resource.indexed if name in resource.sortable}
+    return equality, ordered
 
 
 def list_customers(ctx: Context, query: ListQuery) -> Page[CustomerRelations]:

@@ -3,19 +3,26 @@
 A namespace may hold a hundred thousand documents, so a page is chosen without copying them: the
 stored documents are scanned once, in place, and only the chosen ones are handed back, still
 uncopied, for the caller to copy while it holds the store lock. A query with no filter, no ``q``
-and no sort does not even scan: it slices the page straight out. Pure Python.
+and no sort does not even scan: it slices the page straight out. When the resource declares
+indexes (``ListedResource.indexed``), an equality filter on an indexed field reads only the
+documents holding its values, and a sort on an indexed field walks the field's order only as far
+as the page; the answer is the one the scan gives, which a property test checks. Pure Python.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..resources import ListedResource
 from .filters import Predicate, all_of, search_predicate
 from .values import reader
+
+if TYPE_CHECKING:
+    from ..store import IndexedTable
 
 __all__ = ("ListQuery", "select_page", "select_fields")
 
@@ -46,20 +53,30 @@ class ListQuery:
         return all_of(checks)
 
 
-def select_page(documents: Sequence[dict[str, Any]],
-                query: ListQuery) -> tuple[list[dict[str, Any]], int]:
+def select_page(documents: Sequence[dict[str, Any]], query: ListQuery,
+                table: IndexedTable | None = None) -> tuple[list[dict[str, Any]], int]:
     """The documents of the page ``query`` asks for (not copies) and how many matched in all.
 
     ``documents`` are in insertion order. Without a filter, ``q`` or sort the page is sliced out
-    directly, so its cost does not grow with the namespace; otherwise they are scanned once. With
+    directly, so its cost does not grow with the namespace; with ``table`` (the same documents
+    with their indexes) indexes answer what they can; otherwise they are scanned once. With
     no sort the order stays insertion order, oldest first: the Rebilly reference states no
     default order, and clients that care (like its own samples) send ``sort=-createdTime``.
     """
     end = query.offset + query.limit
     if not query.scans:
         return list(islice(documents, query.offset, end)), len(documents)
+    if table is not None:
+        found = _from_indexes(table, query)
+        if found is not None:
+            return found
     accept = query.predicate()
     matches = list(documents if accept is None else filter(accept, documents))
+    return _sorted_page(matches, query), len(matches)
+
+
+def _sorted_page(matches: list[dict[str, Any]], query: ListQuery) -> list[dict[str, Any]]:
+    """The page out of ``matches`` (in insertion order), sorted as ``query`` asks."""
     kinds = query.resource.sortable
     if len(query.sort) == 1:
         name, descending = query.sort[0]
@@ -67,7 +84,78 @@ def select_page(documents: Sequence[dict[str, Any]],
     elif query.sort:
         matches = _sort_by_ranks(matches, [(name, kinds[name], descending)
                                            for name, descending in query.sort])
-    return list(islice(matches, query.offset, end)), len(matches)
+    return list(islice(matches, query.offset, query.offset + query.limit))
+
+
+# -- answering from indexes ---------------------------------------------------------------------
+
+
+def _from_indexes(table: IndexedTable,
+                  query: ListQuery) -> tuple[list[dict[str, Any]], int] | None:
+    """The page and total from the table's indexes, or None when they cannot help.
+
+    Matches are narrowed to the documents an indexed equality filter names (the smallest such
+    set), then every filter and ``q`` still check them, unless that one filter says it all. The
+    page is then taken in order: few matches are simply sorted; many are met while walking
+    insertion order or the sort field's index, which stops once the page is full.
+    """
+    matches = _narrowed(table, query)
+    if matches is None and query.predicate() is not None:
+        if not query.sort or table.order(query.sort[0][0]) is None:
+            return None  # nothing indexed narrows or orders it: the plain scan is as good
+        accept = query.predicate()
+        matches = {number for number, document in table.numbered() if accept(document)}
+    if matches is None and not query.sort:
+        return None
+    end = query.offset + query.limit
+    total = len(table) if matches is None else len(matches)
+    # Walking costs about end * len(table) / total steps; sorting the matches about total.
+    walk = matches is None or total * total > end * len(table)
+    if not query.sort:
+        if walk:
+            numbers = [number for number, _ in islice(
+                ((number, document) for number, document in table.numbered()
+                 if number in matches), end)]
+        else:
+            numbers = heapq.nsmallest(end, matches)
+        return [table.document(number) for number in numbers[query.offset:]], total
+    first, descending = query.sort[0]
+    order = table.order(first)
+    if order is None or not walk:
+        if matches is None:
+            return None
+        documents = [table.document(number) for number in sorted(matches)]
+        return _sorted_page(documents, query), total
+    chosen: list[int] = []
+    for group in order.groups(descending):
+        chosen += group if matches is None else [number for number in group if number in matches]
+        if len(chosen) >= end:
+            break
+    if len(query.sort) == 1:
+        return [table.document(number) for number in chosen[query.offset:end]], total
+    # Later keys only break ties within the first key's groups, all of which are here.
+    return _sorted_page([table.document(number) for number in chosen], query), total
+
+
+def _narrowed(table: IndexedTable, query: ListQuery) -> set[int] | None:
+    """The ids of every matching document when an indexed equality filter narrows them; None
+    when no filter is indexed."""
+    narrowest: set[int] | None = None
+    exact = False
+    for check in query.filters:
+        equals = getattr(check, "equals", None)
+        index = table.equality(check.field) if equals is not None else None
+        if index is None:
+            continue
+        found = index.lookup(equals)
+        if narrowest is None or len(found) < len(narrowest):
+            narrowest, exact = found, check.exact
+    if narrowest is None:
+        return None
+    if exact and len(query.filters) == 1 and query.q is None:
+        return narrowest
+    accept = query.predicate()
+    return {number for number in narrowest if accept(table.document(number))}
 
 
 def select_fields(body: dict[str, Any], fields: frozenset[str] | None) -> dict[str, Any]:

@@ -20,12 +20,12 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, ValuesView
+from collections.abc import Callable, Iterator, Mapping, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .tables import Change, JournaledTable, LiveTables, Tables
+from .tables import Change, IndexedTable, IndexSpec, JournaledTable, LiveTables, Tables
 from .wal import StorageError, WriteAheadLog, WriteFailed
 
 __all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
@@ -161,25 +161,40 @@ class Store:
         self._undo.append((change, before))
 
     def _rollback(self) -> None:
+        """Undo the failed transaction's changes, newest first. Field indexes are undone with
+        the documents (whole-table changes drop them instead), and a document whose delete is
+        undone goes back to its place in insertion order, which lists rely on."""
         memory = self._live.memory
-        touched = set()
+        touched, whole, reinserted = set(), set(), set()
         for change, before in reversed(self._undo):
             name = change.table
             touched.add(name)
             if change.op in ("put", "del"):
                 table = memory.setdefault(name, {})
+                key = str(change.doc_id)
+                after = table.get(key)
                 if before is None:
-                    table.pop(str(change.doc_id), None)
+                    table.pop(key, None)
                 else:
-                    table[str(change.doc_id)] = before
-            elif before is None:
-                memory.pop(name, None)
+                    if after is None:
+                        reinserted.add(name)
+                    table[key] = before
+                self._live.reindex(name, int(change.doc_id), after, before)
             else:
-                memory[name] = before
+                whole.add(name)
+                if before is None:
+                    memory.pop(name, None)
+                else:
+                    memory[name] = before
+        for name in reinserted - whole:
+            table = memory[name]
+            ordered = sorted(table.items(), key=lambda item: int(item[0]))
+            table.clear()
+            table.update(ordered)
         for name in touched:
             if name in memory and not memory[name] and not name.endswith("/@"):
                 del memory[name]  # a table the failed transaction created
-            self._live.forget(name)
+            self._live.forget(name, keep_field_indexes=name not in whole)
 
     # -- whole tables (namespaces and their snapshots) ----------------------------------------
 
@@ -451,6 +466,14 @@ class Transaction:
         to copy only the page they return, at a cost that does not grow with the namespace.
         """
         return self._documents(namespace, kind).values()
+
+    def indexed(self, namespace: str, kind: str, equality: Mapping[str, IndexSpec],
+                ordered: Mapping[str, IndexSpec]) -> IndexedTable | None:
+        """A namespace's documents of ``kind`` with field indexes, for reading while the lock is
+        held (like ``view``): ``equality`` finds documents by a field's value, ``ordered`` walks
+        them in a field's order. None when there are none. Each index is built on first use and
+        kept in step with every change until the table is replaced as a whole."""
+        return self._live.indexed(live_table(namespace, kind), equality, ordered)
 
     def all(self, namespace: str, kind: str) -> list[dict[str, Any]]:
         """Every document of a namespace and kind, in insertion order, as copies."""

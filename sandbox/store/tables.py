@@ -8,19 +8,25 @@ to the store, which appends it to the write-ahead log and can undo it. Reads are
 replaced, so a compaction can serialise a shallow copy of the tables while requests go on.
 
 ``LiveTables`` gathers what the store and its transactions work on (the documents, the TinyDB
-over them, an id index per table), so neither reaches into TinyDB's internals.
+over them, an id index per table, the field indexes lists ask for), so neither reaches into
+TinyDB's internals. A field index is built the first time a list asks for it, kept up to date by
+every change a ``JournaledTable`` reports, and dropped with the table's other caches whenever the
+table is replaced as a whole (drop, copy, restore, reset), to be rebuilt on the next list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Table
 
-__all__ = ("Change", "JournaledTable", "LiveStorage", "LiveTables", "Tables")
+__all__ = ("Change", "EqualityIndex", "IndexSpec", "IndexedTable", "JournaledTable",
+           "LiveStorage", "LiveTables", "OrderIndex", "Tables")
 
 Tables = dict[str, dict[str, Any]]
 
@@ -156,6 +162,168 @@ class JournaledTable(Table):
         self._storage.record(Change("table", self.name, document=dict(raw)), before)
 
 
+class IndexSpec(NamedTuple):
+    """How to index one field of a kind's documents.
+
+    ``key`` reads a document's comparable value (None when it has none); with ``many`` it reads
+    a collection of values instead (tags). An ``ordered`` index keeps documents sorted by the
+    value, for sorts; otherwise it finds documents by value, for equality filters.
+    """
+
+    field: str
+    key: Callable[[Mapping], Any]
+    many: bool = False
+    ordered: bool = False
+
+
+class EqualityIndex:
+    """TinyDB ids by a field's value: one id, or a set of them once a value is shared (a set per
+    unique value, such as an id, would cost more than the documents' own fields)."""
+
+    def __init__(self, spec: IndexSpec):
+        self._spec = spec
+        self._ids: dict[Any, int | set[int]] = {}
+
+    def _values(self, document: Mapping) -> Iterable[Any]:
+        value = self._spec.key(document)
+        if self._spec.many:
+            return value or ()
+        return () if value is None else (value,)
+
+    def add(self, number: int, document: Mapping) -> None:
+        ids = self._ids
+        for value in self._values(document):
+            found = ids.get(value)
+            if found is None:
+                ids[value] = number
+            elif found.__class__ is int:
+                if found != number:
+                    ids[value] = {found, number}
+            else:
+                found.add(number)
+
+    def remove(self, number: int, document: Mapping) -> None:
+        ids = self._ids
+        for value in self._values(document):
+            found = ids.get(value)
+            if found is None:
+                continue
+            if found.__class__ is int:
+                if found == number:
+                    del ids[value]
+            else:
+                found.discard(number)
+                if len(found) == 1:
+                    ids[value] = next(iter(found))
+
+    def lookup(self, values: Iterable[Any]) -> set[int]:
+        """The ids of documents holding any of ``values``; never change the set returned (for
+        one value it is the index's own)."""
+        values = list(values)
+        if len(values) == 1:
+            found = self._ids.get(values[0])
+            return set() if found is None else {found} if found.__class__ is int else found
+        matched: set[int] = set()
+        for value in values:
+            found = self._ids.get(value)
+            if found is None:
+                continue
+            if found.__class__ is int:
+                matched.add(found)
+            else:
+                matched |= found
+        return matched
+
+
+_value = itemgetter(0)
+
+
+class OrderIndex:
+    """TinyDB ids sorted by a field's value, ties by id (insertion order); documents without a
+    value kept apart, as sorts put them first ascending and last descending."""
+
+    def __init__(self, spec: IndexSpec):
+        self._key = spec.key
+        self._entries: list[tuple[Any, int]] = []
+        self._missing: set[int] = set()
+
+    def add(self, number: int, document: Mapping) -> None:
+        value = self._key(document)
+        if value is None:
+            self._missing.add(number)
+        else:
+            insort(self._entries, (value, number))
+
+    def remove(self, number: int, document: Mapping) -> None:
+        value = self._key(document)
+        if value is None:
+            self._missing.discard(number)
+            return
+        entries = self._entries
+        place = bisect_left(entries, (value, number))
+        if place < len(entries) and entries[place] == (value, number):
+            del entries[place]
+
+    def groups(self, descending: bool) -> Iterator[list[int]]:
+        """Runs of ids sharing one value, in sort order; each run in insertion order."""
+        missing = sorted(self._missing)
+        if missing and not descending:
+            yield missing
+        entries = self._entries
+        if descending:
+            end = len(entries)
+            while end:
+                start = bisect_left(entries, entries[end - 1][0], 0, end, key=_value)
+                yield [number for _, number in entries[start:end]]
+                end = start
+        else:
+            start = 0
+            while start < len(entries):
+                end = bisect_right(entries, entries[start][0], start, key=_value)
+                yield [number for _, number in entries[start:end]]
+                start = end
+        if missing and descending:
+            yield missing
+
+
+FieldIndex = EqualityIndex | OrderIndex
+
+
+class IndexedTable:
+    """One table's documents with the field indexes declared for its kind, for choosing a page.
+
+    Ids are TinyDB's document ids as ints; they grow with insertion, so id order is insertion
+    order. Indexes are built on first use.
+    """
+
+    def __init__(self, live: LiveTables, name: str, specs: Mapping[str, IndexSpec],
+                 ordered: Mapping[str, IndexSpec]):
+        self._live = live
+        self._name = name
+        self._raw = live.memory[name]
+        self._specs = specs
+        self._ordered = ordered
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def equality(self, field: str) -> EqualityIndex | None:
+        spec = self._specs.get(field)
+        return None if spec is None else self._live.field_index(self._name, spec)
+
+    def order(self, field: str) -> OrderIndex | None:
+        spec = self._ordered.get(field)
+        return None if spec is None else self._live.field_index(self._name, spec)
+
+    def document(self, number: int) -> dict[str, Any]:
+        return self._raw[str(number)]
+
+    def numbered(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(id, document) in insertion order."""
+        for doc_id, document in self._raw.items():
+            yield int(doc_id), document
+
+
 class LiveTables:
     """Every table's documents in TinyDB's layout, the TinyDB over them, and id indexes.
 
@@ -165,10 +333,52 @@ class LiveTables:
 
     def __init__(self, data: Tables | None, record: Recorder):
         self._storage = LiveStorage(data)
-        self._storage.record = record
+        self._storage.record = self._changed
+        self._recorder = record
         self._db = TinyDB(storage=lambda: self._storage)
         self._db.table_class = JournaledTable
         self._index: dict[str, dict[str, int]] = {}
+        self._fields: dict[str, dict[IndexSpec, FieldIndex]] = {}
+
+    def _changed(self, change: Change, before: Any) -> None:
+        """Keep the table's field indexes in step with a change, then hand it to the store."""
+        indexes = self._fields.get(change.table)
+        if indexes:
+            if change.op == "put":
+                self.reindex(change.table, int(change.doc_id), before, change.document)
+            elif change.op == "del":
+                self.reindex(change.table, int(change.doc_id), before, None)
+            else:
+                del self._fields[change.table]
+        self._recorder(change, before)
+
+    def reindex(self, name: str, number: int, before: Mapping | None,
+                after: Mapping | None) -> None:
+        """Document ``number`` of table ``name`` went from ``before`` to ``after`` (None: absent)."""
+        for index in self._fields.get(name, {}).values():
+            if before is not None:
+                index.remove(number, before)
+            if after is not None:
+                index.add(number, after)
+
+    def field_index(self, name: str, spec: IndexSpec) -> FieldIndex:
+        """Table ``name``'s index of ``spec``, built from its documents on first use."""
+        indexes = self._fields.setdefault(name, {})
+        index = indexes.get(spec)
+        if index is None:
+            index = OrderIndex(spec) if spec.ordered else EqualityIndex(spec)
+            for doc_id, document in self._storage.memory.get(name, {}).items():
+                index.add(int(doc_id), document)
+            indexes[spec] = index
+        return index
+
+    def indexed(self, name: str, specs: Mapping[str, IndexSpec],
+                ordered: Mapping[str, IndexSpec]) -> IndexedTable | None:
+        """Table ``name`` with the indexes of ``specs`` (equality) and ``ordered`` (sorts);
+        None when the table does not exist, so reads leave nothing cached behind."""
+        if name not in self._storage.memory:
+            return None
+        return IndexedTable(self, name, specs, ordered)
 
     @property
     def memory(self) -> Tables:
@@ -199,12 +409,16 @@ class LiveTables:
         """Cache ``index`` for table ``name`` (after an insert made the table exist)."""
         self._index[name] = index
 
-    def forget(self, name: str) -> None:
-        """Drop what is cached about a table (its id index and TinyDB's Table object, with its
-        next-id counter and query cache), so dropped namespaces leave nothing behind."""
+    def forget(self, name: str, *, keep_field_indexes: bool = False) -> None:
+        """Drop what is cached about a table (its id index, its field indexes unless they were
+        kept in step, and TinyDB's Table object, with its next-id counter and query cache), so
+        dropped namespaces leave nothing behind."""
         self._index.pop(name, None)
+        if not keep_field_indexes or name not in self._storage.memory:
+            self._fields.pop(name, None)
         self._db._tables.pop(name, None)  # TinyDB keeps every Table it ever made otherwise
 
     def cached_names(self) -> set[str]:
-        """Tables with anything cached about them: an id index or a TinyDB Table object."""
-        return set(self._index) | set(self._db._tables)
+        """Tables with anything cached about them: an id index, a field index or a TinyDB
+        Table object."""
+        return set(self._index) | set(self._fields) | set(self._db._tables)
