@@ -354,7 +354,7 @@ class LiveTables:
 
     def reindex(self, name: str, number: int, before: Mapping | None,
                 after: Mapping | None) -> None:
-        """Document ``number`` of table ``name`` went from ``before`` to ``after`` (None: absent)."""
+        """Document ``number`` of table ``name`` went from ``before`` to ``after`` (None: gone)."""
         for index in self._fields.get(name, {}).values():
             if before is not None:
                 index.remove(number, before)
