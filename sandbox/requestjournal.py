@@ -14,11 +14,12 @@ import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from .auth import redact
 
-__all__ = ("RequestJournal", "mask_card_data")
+__all__ = ("RequestJournal", "mask_card_data", "may_hold_card_data")
 
 #: Headers whose values are credentials.
 _SECRET_HEADERS = {"reb-apikey", "authorization", "cookie"}
@@ -52,19 +53,23 @@ class RequestJournal:
         self._entries: OrderedDict[str, deque[tuple]] = OrderedDict()
         self._ids = itertools.count(1)
 
-    def record(self, namespace: str, *, time: str, method: str, path: str, query: str,
+    def record(self, namespace: str, *, time: str | datetime, method: str, path: str, query: str,
                headers: Iterable[tuple[str, str]], body: bytes, status: int | None,
                duration_ms: float, fault: dict[str, Any] | None = None,
                stored: bool = False) -> None:
-        """Keep the raw facts; credential redaction and decoding wait until someone reads the
-        journal. Card numbers and CVVs are masked now, before the body is cut: they must never
-        be kept, whole or in part."""
+        """Keep the raw facts; credential redaction, decoding and formatting ``time`` wait until
+        someone reads the journal. Card numbers and CVVs are masked now, before the body is cut:
+        they must never be kept, whole or in part. A body with nothing masking could touch is
+        kept as sent and masked (re-encoded, cut) only when read, so the common write costs no
+        JSON round trip and reads the same."""
         kept_headers, headers_cut = self._capped_headers(headers)
-        kept_body = mask_card_data(body, card_route=_is_card_route(path))
-        body_cut = len(kept_body) > self.max_body_bytes or bool(body) and not kept_body
-        entry = (next(self._ids), time, method, path, query, kept_headers,
-                 kept_body[: self.max_body_bytes], len(body), status, duration_ms, fault, stored,
-                 headers_cut, body_cut)
+        if len(body) <= self.max_body_bytes and not may_hold_card_data(body):
+            # Nothing to mask: keep the bytes as sent and render them when someone reads them.
+            kept_body, body_cut = body, None
+        else:
+            kept_body, body_cut = self._masked_body(body, path)
+        entry = (next(self._ids), time, method, path, query, kept_headers, kept_body, len(body),
+                 status, duration_ms, fault, stored, headers_cut, body_cut)
         with self._lock:
             entries = self._entries.get(namespace)
             if entries is None:
@@ -74,6 +79,13 @@ class RequestJournal:
             else:
                 self._entries.move_to_end(namespace)
             entries.append(entry)
+
+    def _masked_body(self, body: bytes, path: str) -> tuple[bytes, bool]:
+        """The body as kept and shown: masked, then cut to ``max_body_bytes``; and whether
+        anything was cut or dropped."""
+        masked = mask_card_data(body, card_route=_is_card_route(path))
+        cut = len(masked) > self.max_body_bytes or bool(body) and not masked
+        return masked[: self.max_body_bytes], cut
 
     def _capped_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[list, bool]:
         """At most ``max_headers`` headers, each value cut to ``max_header_value_bytes`` and
@@ -108,6 +120,10 @@ class RequestJournal:
     def _shown(self, entry: tuple) -> dict[str, Any]:
         (entry_id, time, method, path, query, headers, body, length, status, duration_ms, fault,
          stored, headers_cut, body_cut) = entry
+        if body_cut is None:  # kept as sent: shown exactly as a masked body would be
+            body, body_cut = self._masked_body(body, path)
+        if not isinstance(time, str):
+            time = time.isoformat(timespec="milliseconds")
         return {
             "id": entry_id, "time": time, "method": method, "path": path, "query": query,
             "headers": _safe_headers(headers), "headersTruncated": headers_cut,
@@ -136,6 +152,28 @@ _CARD_ROUTE = re.compile(
     r"/(?:tokens|payment-instruments|transactions|service-credentials)(?:/|$)")
 #: 13 or more digits, possibly grouped by single spaces or dashes.
 _DIGIT_RUN = re.compile(rb"\d(?:[ -]?\d){12,}")
+
+
+#: Folds a body for ``may_hold_card_data``: ASCII letters to lower case, every digit to 0, and
+#: (with spaces and dashes deleted) digit groups joined, so plain substring tests can stand in
+#: for a case-insensitive scan and a digit-run pattern.
+_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789",
+                        b"abcdefghijklmnopqrstuvwxyz000000000")
+#: What masking looks for, as folded: each masked key in quotes, 13 digits in a row, and a
+#: number with an exponent (written out again, it can become a digit run).
+_CARD_DATA_MARKS = tuple(f'"{key}"'.encode().translate(_FOLD)
+                         for key in sorted(_PAN_KEYS | _CVV_KEYS | _SECRET_KEYS)) \
+    + (b"0" * 13, b"0e0", b"0e+0")
+
+
+def may_hold_card_data(body: bytes) -> bool:
+    """Whether masking could change ``body`` beyond its layout. False only for plain ASCII with
+    no backslash (an escaped key) and none of ``_CARD_DATA_MARKS``; a non-ASCII key may
+    case-fold into a masked one. Substring tests on one folded copy: a few microseconds."""
+    if not body.isascii() or b"\\" in body:
+        return True
+    folded = body.translate(_FOLD, b" -")
+    return any(mark in folded for mark in _CARD_DATA_MARKS)
 
 
 def _is_card_route(path: str) -> bool:

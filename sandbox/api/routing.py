@@ -122,7 +122,7 @@ def _journal(namespace: str, response: Response) -> None:
         duration_ms += network_fault[1] * 1000
     state.journal.record(
         namespace,
-        time=state.clock_for(namespace).now().isoformat(timespec="milliseconds"),
+        time=state.clock_for(namespace).now(),
         method=request.method, path=request.path, query=request.query_string.decode("latin-1"),
         headers=request.headers.items(), body=body, status=status,
         duration_ms=duration_ms,
