@@ -177,6 +177,8 @@ PAYMENT_INSTRUMENTS = ListedResource(
     searched_description="bin, last4, brand and the billing name",
     expandable=("customer",),
     sort_example="-createdTime",
+    # Not status: the status a card shows turns to expired on the sandbox clock.
+    indexed=("id", "customerId", "createdTime"),
 )
 
 

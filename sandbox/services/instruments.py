@@ -25,7 +25,7 @@ from ..store import Transaction, copy_document
 from .contacts import build_contact
 from .context import Context
 from .events import emit
-from .listing import Page
+from .listing import Page, index_specs
 from .paging import ListQuery, select_page
 from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
 
@@ -385,9 +385,10 @@ def list_instruments(ctx: Context, query: ListQuery) -> Page[dict[str, Any] | No
     now = ctx.clock.now()
     with ctx.store.transaction() as tx:
         stored = tx.view(ctx.namespace, PAYMENT_INSTRUMENTS)
-        if query.scans:
-            stored = [_with_status(instrument, now) for instrument in stored]
-        chosen, total = select_page(stored, query)
+        table = (tx.indexed(ctx.namespace, PAYMENT_INSTRUMENTS, *index_specs(query.resource))
+                 if query.scans else None)
+        chosen, total = select_page(stored, query, table,
+                                    lambda instrument: _with_status(instrument, now))
         documents = [shown(instrument, now) for instrument in chosen]
         related = [tx.get(ctx.namespace, _CUSTOMERS, instrument["customerId"])
                    if "customer" in query.expand else None for instrument in documents]

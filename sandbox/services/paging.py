@@ -12,7 +12,7 @@ as the page; the answer is the one the scan gives, which a property test checks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -53,8 +53,13 @@ class ListQuery:
         return all_of(checks)
 
 
+#: What filters and sorts see of a stored document (by default, the document itself).
+Seen = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 def select_page(documents: Sequence[dict[str, Any]], query: ListQuery,
-                table: IndexedTable | None = None) -> tuple[list[dict[str, Any]], int]:
+                table: IndexedTable | None = None,
+                seen: Seen | None = None) -> tuple[list[dict[str, Any]], int]:
     """The documents of the page ``query`` asks for (not copies) and how many matched in all.
 
     ``documents`` are in insertion order. Without a filter, ``q`` or sort the page is sliced out
@@ -62,14 +67,19 @@ def select_page(documents: Sequence[dict[str, Any]], query: ListQuery,
     with their indexes) indexes answer what they can; otherwise they are scanned once. With
     no sort the order stays insertion order, oldest first: the Rebilly reference states no
     default order, and clients that care (like its own samples) send ``sort=-createdTime``.
+    ``seen`` gives what filters and sorts see of each document (such as a status that depends
+    on the clock); an indexed field must read the same either way.
     """
     end = query.offset + query.limit
     if not query.scans:
         return list(islice(documents, query.offset, end)), len(documents)
+    see = seen or _itself
     if table is not None:
-        found = _from_indexes(table, query)
+        found = _from_indexes(table, query, see)
         if found is not None:
             return found
+    if seen is not None:
+        documents = list(map(seen, documents))
     accept = query.predicate()
     matches = list(documents if accept is None else filter(accept, documents))
     return _sorted_page(matches, query), len(matches)
@@ -90,8 +100,12 @@ def _sorted_page(matches: list[dict[str, Any]], query: ListQuery) -> list[dict[s
 # -- answering from indexes ---------------------------------------------------------------------
 
 
-def _from_indexes(table: IndexedTable,
-                  query: ListQuery) -> tuple[list[dict[str, Any]], int] | None:
+def _itself(document: dict[str, Any]) -> dict[str, Any]:
+    return document
+
+
+def _from_indexes(table: IndexedTable, query: ListQuery,
+                  see: Seen) -> tuple[list[dict[str, Any]], int] | None:
     """The page and total from the table's indexes, or None when they cannot help.
 
     Matches are narrowed to the documents an indexed equality filter names (the smallest such
@@ -99,12 +113,12 @@ def _from_indexes(table: IndexedTable,
     page is then taken in order: few matches are simply sorted; many are met while walking
     insertion order or the sort field's index, which stops once the page is full.
     """
-    matches = _narrowed(table, query)
+    matches = _narrowed(table, query, see)
     if matches is None and query.predicate() is not None:
         if not query.sort or table.order(query.sort[0][0]) is None:
             return None  # nothing indexed narrows or orders it: the plain scan is as good
         accept = query.predicate()
-        matches = {number for number, document in table.numbered() if accept(document)}
+        matches = {number for number, document in table.numbered() if accept(see(document))}
     if matches is None and not query.sort:
         return None
     end = query.offset + query.limit
@@ -118,13 +132,13 @@ def _from_indexes(table: IndexedTable,
                  if number in matches), end)]
         else:
             numbers = heapq.nsmallest(end, matches)
-        return [table.document(number) for number in numbers[query.offset:]], total
+        return [see(table.document(number)) for number in numbers[query.offset:]], total
     first, descending = query.sort[0]
     order = table.order(first)
     if order is None or not walk:
         if matches is None:
             return None
-        documents = [table.document(number) for number in sorted(matches)]
+        documents = [see(table.document(number)) for number in sorted(matches)]
         return _sorted_page(documents, query), total
     chosen: list[int] = []
     for group in order.groups(descending):
@@ -132,12 +146,12 @@ def _from_indexes(table: IndexedTable,
         if len(chosen) >= end:
             break
     if len(query.sort) == 1:
-        return [table.document(number) for number in chosen[query.offset:end]], total
+        return [see(table.document(number)) for number in chosen[query.offset:end]], total
     # Later keys only break ties within the first key's groups, all of which are here.
-    return _sorted_page([table.document(number) for number in chosen], query), total
+    return _sorted_page([see(table.document(number)) for number in chosen], query), total
 
 
-def _narrowed(table: IndexedTable, query: ListQuery) -> set[int] | None:
+def _narrowed(table: IndexedTable, query: ListQuery, see: Seen) -> set[int] | None:
     """The ids of every matching document when an indexed equality filter narrows them; None
     when no filter is indexed."""
     narrowest: set[int] | None = None
@@ -155,7 +169,7 @@ def _narrowed(table: IndexedTable, query: ListQuery) -> set[int] | None:
     if exact and len(query.filters) == 1 and query.q is None:
         return narrowest
     accept = query.predicate()
-    return {number for number in narrowest if accept(table.document(number))}
+    return {number for number in narrowest if accept(see(table.document(number)))}
 
 
 def select_fields(body: dict[str, Any], fields: frozenset[str] | None) -> dict[str, Any]:
