@@ -130,11 +130,31 @@ def _journal(namespace: str, response: Response) -> None:
         stored=stored)
 
 
+#: Root URLs already worked out, by the environ values werkzeug makes them from; bounded, since
+#: the Host header is the client's to choose.
+_ROOT_URLS: dict[tuple, str] = {}
+_ROOT_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+_MAX_ROOT_URLS = 256
+
+
+def _root_url() -> str:
+    """``request.root_url`` without its slash, worked out once per host rather than per request
+    (decoding, IDNA and quoting the host cost more than the rest of ``base_url``)."""
+    environ = request.environ
+    key = tuple(environ.get(name) for name in _ROOT_URL_KEYS)
+    root = _ROOT_URLS.get(key)
+    if root is None:
+        if len(_ROOT_URLS) >= _MAX_ROOT_URLS:
+            _ROOT_URLS.clear()
+        root = _ROOT_URLS[key] = request.root_url.rstrip("/")
+    return root
+
+
 def base_url() -> str:
     """This request's API root, keeping the organization prefix it was sent with."""
     cached = g.get("base_url")
     if cached is None:
-        cached = request.root_url.rstrip("/")
+        cached = _root_url()
         if g.get("organization_id"):
             cached = f"{cached}/organizations/{g.organization_id}"
         g.base_url = cached
