@@ -17,7 +17,7 @@ from sandbox.resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, List
 from sandbox.schemas.list_query import load_list_query
 from sandbox.services.listing import index_specs, list_documents
 from sandbox.services.paging import select_page
-from sandbox.store import Store
+from sandbox.store import OrderIndex, Store
 
 NAMESPACE = "ns_indexes"
 
@@ -165,7 +165,9 @@ def churn(store: Store, rng: random.Random, resource: ListedResource, size: int)
 @pytest.mark.parametrize("resource", [CUSTOMERS, TRANSACTIONS, PAYMENT_INSTRUMENTS],
                          ids=lambda r: r.table)
 @pytest.mark.parametrize("seed", range(6))
-def test_random_lists_answer_from_indexes_exactly_as_the_scan_does(resource, seed):
+def test_random_lists_answer_from_indexes_exactly_as_the_scan_does(resource, seed, monkeypatch):
+    if seed % 2:  # tiny blocks, so sorted indexes split and empty their blocks all the time
+        monkeypatch.setattr(OrderIndex, "BLOCK", 2)
     rng = random.Random(seed)
     store = Store()
     churn(store, rng, resource, 60)

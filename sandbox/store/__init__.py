@@ -2,8 +2,8 @@
 snapshot. These are the store's public names; nothing outside this package imports its modules."""
 
 from .store import DuplicateId, Store, Transaction, copy_document
-from .tables import Change, IndexedTable, IndexSpec
+from .tables import Change, IndexedTable, IndexSpec, OrderIndex
 from .wal import StorageError, WriteAheadLog, WriteFailed
 
-__all__ = ("Change", "DuplicateId", "IndexSpec", "IndexedTable", "StorageError", "Store",
-           "Transaction", "WriteAheadLog", "WriteFailed", "copy_document")
+__all__ = ("Change", "DuplicateId", "IndexSpec", "IndexedTable", "OrderIndex", "StorageError",
+           "Store", "Transaction", "WriteAheadLog", "WriteFailed", "copy_document")

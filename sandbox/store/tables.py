@@ -16,8 +16,9 @@ table is replaced as a whole (drop, copy, restore, reset), to be rebuilt on the 
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -240,48 +241,69 @@ _value = itemgetter(0)
 
 class OrderIndex:
     """TinyDB ids sorted by a field's value, ties by id (insertion order); documents without a
-    value kept apart, as sorts put them first ascending and last descending."""
+    value kept apart, as sorts put them first ascending and last descending.
+
+    The (value, id) pairs live in sorted blocks of at most ``BLOCK`` pairs rather than one list,
+    so a write into the middle of a hundred thousand moves a block, not the whole index.
+    """
+
+    BLOCK = 512
 
     def __init__(self, spec: IndexSpec):
         self._key = spec.key
-        self._entries: list[tuple[Any, int]] = []
+        self._blocks: list[list[tuple[Any, int]]] = []
+        self._lasts: list[tuple[Any, int]] = []  # each block's last pair, to find a block
         self._missing: set[int] = set()
 
     def add(self, number: int, document: Mapping) -> None:
         value = self._key(document)
         if value is None:
             self._missing.add(number)
-        else:
-            insort(self._entries, (value, number))
+            return
+        pair = (value, number)
+        blocks, lasts = self._blocks, self._lasts
+        if not blocks:
+            blocks.append([pair])
+            lasts.append(pair)
+            return
+        place = min(bisect_left(lasts, pair), len(blocks) - 1)
+        block = blocks[place]
+        insort(block, pair)
+        lasts[place] = block[-1]
+        if len(block) > 2 * self.BLOCK:
+            blocks[place:place + 1] = [block[:self.BLOCK], block[self.BLOCK:]]
+            lasts[place:place + 1] = [block[self.BLOCK - 1], block[-1]]
 
     def remove(self, number: int, document: Mapping) -> None:
         value = self._key(document)
         if value is None:
             self._missing.discard(number)
             return
-        entries = self._entries
-        place = bisect_left(entries, (value, number))
-        if place < len(entries) and entries[place] == (value, number):
-            del entries[place]
+        pair = (value, number)
+        place = bisect_left(self._lasts, pair)
+        if place == len(self._blocks):
+            return
+        block = self._blocks[place]
+        found = bisect_left(block, pair)
+        if found < len(block) and block[found] == pair:
+            del block[found]
+            if block:
+                self._lasts[place] = block[-1]
+            else:
+                del self._blocks[place], self._lasts[place]
 
     def groups(self, descending: bool) -> Iterator[list[int]]:
         """Runs of ids sharing one value, in sort order; each run in insertion order."""
         missing = sorted(self._missing)
         if missing and not descending:
             yield missing
-        entries = self._entries
         if descending:
-            end = len(entries)
-            while end:
-                start = bisect_left(entries, entries[end - 1][0], 0, end, key=_value)
-                yield [number for _, number in entries[start:end]]
-                end = start
+            pairs = (pair for block in reversed(self._blocks) for pair in reversed(block))
+            for _, run in groupby(pairs, _value):
+                yield [number for _, number in run][::-1]
         else:
-            start = 0
-            while start < len(entries):
-                end = bisect_right(entries, entries[start][0], start, key=_value)
-                yield [number for _, number in entries[start:end]]
-                start = end
+            for _, run in groupby(chain.from_iterable(self._blocks), _value):
+                yield [number for _, number in run]
         if missing and descending:
             yield missing
 
