@@ -9,6 +9,7 @@ redacted form.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -44,6 +45,13 @@ def namespace_for(credential: str, salt: str = "") -> Namespace:
     return Namespace(id="ns_" + digest[:24], label=redact(credential))
 
 
+@functools.lru_cache(maxsize=1024)
+def _known_namespace(credential: str, salt: str) -> Namespace:
+    """``namespace_for``, remembered for the credentials seen lately: the keyed hash and the
+    redaction are the same every time a credential comes back, which is on every request."""
+    return namespace_for(credential, salt)
+
+
 def fingerprint(namespace_id: str) -> str:
     """A short, stable name for a namespace to show: the first 12 hex digits of its id."""
     return namespace_id.removeprefix("ns_")[:12]
@@ -76,10 +84,10 @@ def authenticate(
     api_key = headers.get("REB-APIKEY")
     authorization = headers.get("Authorization")
     if api_key is not None:
-        return namespace_for(_secret_key(api_key.strip(), accepted_keys), salt)
+        return _known_namespace(_secret_key(api_key.strip(), accepted_keys), salt)
     if authorization is not None:
-        return namespace_for(_authorization(authorization.strip(), allow_publishable,
-                                            accepted_keys), salt)
+        return _known_namespace(_authorization(authorization.strip(), allow_publishable,
+                                               accepted_keys), salt)
     raise Unauthorized(
         "No credentials sent: use the REB-APIKEY header with a secret key, "
         "or Authorization: Bearer <JWT>."
