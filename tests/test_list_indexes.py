@@ -240,3 +240,19 @@ def test_indexed_equality_filters_and_sorts_do_not_scan(args):
         expected = select_page(list(tx.view(NAMESPACE, "customers")), query)
     assert ([doc["id"] for doc in page], total) == ([doc["id"] for doc in expected[0]],
                                                     expected[1])
+
+
+def test_a_listed_page_is_a_deep_copy_of_what_is_stored():
+    store = Store()
+    with store.transaction() as tx:
+        tx.insert(NAMESPACE, "customers", {
+            "id": "cus_a", "email": "a@x.io", "createdTime": "2024-01-01T00:00:00Z",
+            "tags": [{"name": "vip"}], "primaryAddress": {"emails": [{"value": "a@x.io"}]}})
+    query = load_list_query(CUSTOMERS, {"filter": "tags:vip", "sort": "-createdTime"})
+    page = list_documents(store, NAMESPACE, query).documents
+    page[0]["tags"][0]["name"] = "changed"
+    page[0]["primaryAddress"]["emails"].append({"value": "b@x.io"})
+    assert store.get(NAMESPACE, "customers", "cus_a")["tags"] == [{"name": "vip"}]
+    assert store.get(NAMESPACE, "customers", "cus_a")["primaryAddress"] == {
+        "emails": [{"value": "a@x.io"}]}
+    assert list_documents(store, NAMESPACE, query).total == 1
