@@ -243,8 +243,9 @@ class OrderIndex:
     """TinyDB ids sorted by a field's value, ties by id (insertion order); documents without a
     value kept apart, as sorts put them first ascending and last descending.
 
-    The (value, id) pairs live in sorted blocks of at most ``BLOCK`` pairs rather than one list,
-    so a write into the middle of a hundred thousand moves a block, not the whole index.
+    The (value, id) pairs live in sorted blocks, split in two once one passes ``2 * BLOCK``
+    pairs, rather than in one list, so a write into the middle of a hundred thousand moves a
+    block, not the whole index.
     """
 
     BLOCK = 512
