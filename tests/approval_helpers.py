@@ -15,21 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-WEBSITE = "web_shop"
-#: The sandbox-only card whose payments wait for the offsite step.
-TRIGGER = "4000000000003220"
-
-
-def card(pan: str) -> dict[str, Any]:
-    return {"method": "payment-card", "pan": pan, "cvv": "123", "expMonth": 12, "expYear": 2030}
-
-
-def new_customer(client) -> str:
-    response = client.post("/customers", {"websiteId": WEBSITE,
-                                          "primaryAddress": {"firstName": "Ada",
-                                                             "lastName": "Byron"}})
-    assert response.status_code == 201
-    return response.get_json()["id"]
+from helpers import TRIGGER, WEBSITE, card, new_customer  # noqa: F401  (shared with the page tests)
 
 
 def approval_url(transaction: dict[str, Any]) -> str:

@@ -148,3 +148,26 @@ class LiveSandbox:
     def get(self, path: str, key: str = API_KEY, **kwargs: Any):
         headers = {"REB-APIKEY": key, **kwargs.pop("headers", {})}
         return requests.get(self.url + path, headers=headers, timeout=10, **kwargs)
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+#: The website id checkout tests charge on (the sandbox accepts any well-formed one).
+WEBSITE = "web_shop"
+#: Rebilly's approved Visa test card, and the sandbox-only card whose payments wait for approval.
+APPROVED = "4111111111111111"
+TRIGGER = "4000000000003220"
+
+
+def card(pan: str = APPROVED, *, cvv: str = "123", month: int = 12, year: int = 2030) -> dict:
+    """A plain-card ``paymentInstruction``."""
+    return {"method": "payment-card", "pan": pan, "cvv": cvv, "expMonth": month, "expYear": year}
+
+
+def new_customer(client) -> str:
+    """Create a customer through ``client`` (an ``ApiClient``) and return its id."""
+    response = client.post("/customers", {"websiteId": WEBSITE,
+                                          "primaryAddress": {"firstName": "Ada",
+                                                             "lastName": "Byron"}})
+    assert response.status_code == 201
+    return response.get_json()["id"]

@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-WEBSITE = "web_shop"
-APPROVED = "4111111111111111"
-TRIGGER = "4000000000003220"
-
-
-def card(pan: str = APPROVED, *, cvv: str = "123", month: int = 12, year: int = 2030) -> dict:
-    return {"method": "payment-card", "pan": pan, "cvv": cvv, "expMonth": month, "expYear": year}
-
-
-def new_customer(client) -> str:
-    response = client.post("/customers", {"websiteId": WEBSITE,
-                                          "primaryAddress": {"firstName": "Ada",
-                                                             "lastName": "Byron"}})
-    assert response.status_code == 201
-    return response.get_json()["id"]
+from helpers import APPROVED, TRIGGER, WEBSITE, card, new_customer
 
 
 def charge(client, customer_id: str, *, kind: str = "sale", amount: float = 10,
