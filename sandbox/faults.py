@@ -204,7 +204,8 @@ def _dig(document: Mapping[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(value, Mapping):
             value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif (isinstance(value, list) and part.isascii() and part.isdigit()
+              and int(part) < len(value)):  # "²" is a digit to isdigit, not to int()
             value = value[int(part)]
         else:
             return None

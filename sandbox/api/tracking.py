@@ -24,7 +24,9 @@ def _whole_number(name: str, default: int, highest: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) > highest:
+    # ASCII digits only: str.isdigit also takes superscripts and other scripts' digits, which
+    # int() refuses or reads as another number.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > highest:
         raise ValidationFailed([{"field": name,
                                  "message": f"Must be a whole number from 0 to {highest}."}])
     return int(raw)

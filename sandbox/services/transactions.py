@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .. import gateway
@@ -310,13 +311,21 @@ def _refund_event(tx: Transaction, ctx: Context, parent: dict[str, Any], amount:
         raise _refuse_amount(f"Only an approved, completed payment with money left on it can be "
                              f"refunded; this one is {parent['status']} with result "
                              f"{parent['result']}.")
-    refunded = sum(child["amount"] for child_id in parent.get("childTransactions", [])
-                   if (child := tx.get(ctx.namespace, TRANSACTIONS, child_id)) is not None
-                   and child["type"] == "refund" and child["result"] == "approved")
-    remaining = round(parent["amount"] - refunded, 6)
-    if amount > remaining + 1e-9:
-        raise _refuse_amount(f"At most {remaining:g} {parent['currency']} is left to refund.")
-    return "refund-all" if abs(remaining - amount) < 1e-9 else "refund-part"
+    refunded = sum((_exact(child["amount"]) for child_id in parent.get("childTransactions", [])
+                    if (child := tx.get(ctx.namespace, TRANSACTIONS, child_id)) is not None
+                    and child["type"] == "refund" and child["result"] == "approved"),
+                   Decimal(0))
+    remaining = _exact(parent["amount"]) - refunded
+    if _exact(amount) > remaining:
+        raise _refuse_amount(f"At most {remaining:f} {parent['currency']} is left to refund.")
+    return "refund-all" if _exact(amount) == remaining else "refund-part"
+
+
+def _exact(amount: float) -> Decimal:
+    """An amount as the decimal number the client wrote: a float's shortest text is that number,
+    so refunds add up exactly (0.1 + 0.2 is 0.3, 847.44 + 135229879020.85 is 135229879868.29)
+    at every size up to ``MAX_AMOUNT``, where binary sums are off by more than a cent's fraction."""
+    return Decimal(repr(amount))
 
 
 def _child(ctx: Context, parent: dict[str, Any], kind: str, amount: float,
