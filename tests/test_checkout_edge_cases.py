@@ -96,7 +96,7 @@ def test_offsite_updates_racing_finish_the_payment_once(app, client):
 # --- digits that are not ASCII -------------------------------------------------------------------
 
 @pytest.mark.parametrize("parameter", ["limit", "offset"])
-@pytest.mark.parametrize("digit", ["\u00b2", "\u0663", "\uff11"])  # superscript 2, Arabic 3, fullwidth 1
+@pytest.mark.parametrize("digit", ["\u00b2", "\u0663", "\uff11"])  # superscript, Arabic, fullwidth
 def test_a_tracking_page_parameter_in_other_digits_is_a_422(client, parameter, digit):
     response = client.get(f"/tracking/webhooks?{parameter}={digit}")
 
