@@ -132,6 +132,9 @@ class DeliveryWorker:
         self._cond = threading.Condition()
         self._heaps: dict[str, list[tuple[float, int, str]]] = {}
         self._due: dict[Key, float] = {}  # the one true due time of each queued delivery
+        #: Queued deliveries written to go at once (not retries, not held by a fault): moving
+        #: their namespace's clock back must not hold them until it catches up again.
+        self._at_once: set[Key] = set()
         #: The delivery each namespace is sending: one at a time, so a namespace's events reach
         #: their receivers in the order they happened.
         self._inflight: dict[str, tuple[str, threading.Event]] = {}
@@ -151,13 +154,20 @@ class DeliveryWorker:
         if waiting >= self.max_pending:
             self._refuse(namespace, delivery_id)
             return
-        self.schedule(namespace, delivery_id, datetime.fromisoformat(due_time).timestamp())
+        self.schedule(namespace, delivery_id, datetime.fromisoformat(due_time).timestamp(),
+                      at_once=True)
 
-    def schedule(self, namespace: str, delivery_id: str, due: float) -> None:
+    def schedule(self, namespace: str, delivery_id: str, due: float, *,
+                 at_once: bool = False) -> None:
         with self._cond:
             if self._closed:
                 return
-            self._due[(namespace, delivery_id)] = due
+            key = (namespace, delivery_id)
+            self._due[key] = due
+            if at_once:
+                self._at_once.add(key)
+            else:
+                self._at_once.discard(key)
             heapq.heappush(self._heaps.setdefault(namespace, []),
                            (due, next(self._order), delivery_id))
             self._start()
@@ -166,7 +176,21 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Look at the clocks again (one was moved)."""
         with self._cond:
+            self._bring_forward()
             self._cond.notify_all()
+
+    def _bring_forward(self) -> None:
+        """A delivery written to go at once stays due when its namespace's clock is moved back
+        before it went: it comes forward to the clock's now, keeping its place in the queue, so
+        events still reach their receivers in the order they happened (lock held)."""
+        for owner, heap in self._heaps.items():
+            now = self.clock_for(owner).now().timestamp()
+            late = [(order, delivery_id) for due, order, delivery_id in heap
+                    if due > now and (owner, delivery_id) in self._at_once
+                    and self._due.get((owner, delivery_id)) == due]
+            for order, delivery_id in late:
+                self._due[(owner, delivery_id)] = now
+                heapq.heappush(heap, (now, order, delivery_id))
 
     def load_pending(self) -> int:
         """Queue every pending delivery in the store: once, at start-up."""
@@ -238,6 +262,7 @@ class DeliveryWorker:
                 if self._due.get(key) != due:
                     continue  # rescheduled since
                 del self._due[key]
+                self._at_once.discard(key)
                 self._inflight[owner] = (delivery_id, threading.Event())
                 self._start()
                 self._jobs.put(key)

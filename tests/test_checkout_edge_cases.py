@@ -5,9 +5,21 @@ and fault-rule paths written with digits that are not ASCII, racing refunds and 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 
 import pytest
-from helpers import TRIGGER, WEBSITE, ApiClient, assert_problem, card, new_customer
+from helpers import (
+    API_KEY,
+    TRIGGER,
+    WEBSITE,
+    ApiClient,
+    assert_problem,
+    card,
+    free_port,
+    new_customer,
+)
+
+from sandbox.admin.operations import deliver_webhooks, move_clock, webhook_tracking
 
 
 def _sale(client, amount: float, pan: str | None = None) -> dict:
@@ -116,3 +128,30 @@ def test_a_fault_rule_with_a_superscript_digit_in_its_body_path_never_fails_a_re
 
 def test_an_unknown_tracking_entry_is_a_404_problem(client):
     assert_problem(client.post("/tracking/webhooks/hook_log_nope/resend"), 404)
+
+
+# --- the clock moved back ------------------------------------------------------------------------
+
+@pytest.fixture
+def app_config():
+    return {"webhook_attempts": 1, "webhook_timeout": 2}
+
+
+def test_deliveries_written_before_the_clock_moved_back_still_go_at_once_and_in_order(app,
+                                                                                     client):
+    state = app.extensions["sandbox"]
+    namespace = state.namespace_for(API_KEY).id
+    hook = client.post("/webhooks", {"method": "POST", "url": f"http://127.0.0.1:{free_port()}/",
+                                     "credentialHash": "none",
+                                     "eventsFilter": ["customer-created"]})
+    assert hook.status_code == 201
+    move_clock(state, namespace, "freeze", at=datetime(2031, 1, 1, tzinfo=timezone.utc))
+    first = new_customer(client)
+    move_clock(state, namespace, "freeze", at=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    second = new_customer(client)
+
+    tally = deliver_webhooks(state, namespace)
+
+    assert tally["pending"] == 0 and tally["attempts"] == 2
+    entries = webhook_tracking(state, namespace)
+    assert [entry["entityId"] for entry in reversed(entries)] == [first, second]
