@@ -20,6 +20,8 @@ from helpers import (
 )
 
 from sandbox.admin.operations import deliver_webhooks, move_clock, webhook_tracking
+from sandbox.schemas.webhook import MAX_BODY_TEMPLATE
+from sandbox.services.events import DELIVERIES, MAX_RENDERED_BODY
 
 
 def _sale(client, amount: float, pan: str | None = None) -> dict:
@@ -155,3 +157,22 @@ def test_deliveries_written_before_the_clock_moved_back_still_go_at_once_and_in_
     assert tally["pending"] == 0 and tally["attempts"] == 2
     entries = webhook_tracking(state, namespace)
     assert [entry["entityId"] for entry in reversed(entries)] == [first, second]
+
+
+# --- webhook body templates ----------------------------------------------------------------------
+
+def test_a_body_template_cannot_render_past_its_limit(app, client):
+    template = "{{transaction}}" * (MAX_BODY_TEMPLATE // len("{{transaction}}"))
+    hook = client.post("/webhooks", {"method": "POST", "url": f"http://127.0.0.1:{free_port()}/",
+                                     "credentialHash": "none", "body": template,
+                                     "eventsFilter": ["transaction-processed"]})
+    assert hook.status_code == 201
+
+    _sale(client, 10)
+
+    state = app.extensions["sandbox"]
+    with state.store.transaction() as tx:
+        bodies = [delivery["body"] for delivery in
+                  tx.all(state.namespace_for(API_KEY).id, DELIVERIES)]
+    assert len(bodies) == 1
+    assert MAX_RENDERED_BODY // 2 < len(bodies[0]) <= MAX_RENDERED_BODY

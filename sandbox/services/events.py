@@ -28,7 +28,8 @@ from .context import Context
 from .filters import FilterRefused, Predicate, all_of, compile_filter
 
 __all__ = ("DELIVERIES", "WEBHOOKS", "EVENT_TYPES", "EventType", "emit", "register_presenter",
-           "render_template", "filter_fields", "matches_filter", "default_payload")
+           "render_template", "filter_fields", "matches_filter", "default_payload",
+           "MAX_RENDERED_BODY")
 
 #: Deliveries waiting for (or done by) the delivery worker, one per (event, webhook).
 DELIVERIES = "webhook-deliveries"
@@ -194,6 +195,10 @@ def _compiled(raw: str, resource: ListedResource) -> Predicate | None:
         return lambda document: False
 
 
+#: Characters a rendered ``body`` template may reach: a placeholder that would take the body past
+#: it renders as the empty string, so a short template repeating ``{{transaction}}`` cannot make
+#: every event store and send megabytes.
+MAX_RENDERED_BODY = 1024 * 1024
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
@@ -202,23 +207,33 @@ def render_template(template: str, payload: dict[str, Any]) -> str:
 
     A path is ``eventType``, the root id field, or a dot path into an embedded resource
     (``transaction.id``, ``customer.email``); objects and lists render as compact JSON, an
-    unknown path or ``null`` as the empty string.
+    unknown path or ``null`` as the empty string, and so does a value that would take the body
+    past ``MAX_RENDERED_BODY``.
     """
     values = {key: value for key, value in payload.items() if key != "_embedded"}
     values.update(payload.get("_embedded", {}))
+    budget = [MAX_RENDERED_BODY - len(template)]
 
     def value_of(match: re.Match) -> str:
-        value: Any = values
-        for part in match.group(1).split("."):
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                return ""
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, separators=(",", ":"))
+        text = _text_at(values, match.group(1))
+        if len(text) - len(match.group(0)) > budget[0]:
+            text = ""
+        budget[0] -= len(text) - len(match.group(0))
+        return text
     return _PLACEHOLDER.sub(value_of, template)
+
+
+def _text_at(values: dict[str, Any], path: str) -> str:
+    value: Any = values
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return ""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
