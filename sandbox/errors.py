@@ -15,27 +15,10 @@ from typing import Any
 from flask import Flask, Response, current_app, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
-from .problems import (
-    BadRequest,
-    NotFound,
-    SandboxError,
-    TooManyRequests,
-    Unauthorized,
-    ValidationFailed,
-)
+from .problems import SandboxError
 from .store import WriteFailed
 
-__all__ = (
-    # The problem classes, re-exported so that a view finds raising and answering in one place.
-    "SandboxError",
-    "BadRequest",
-    "Unauthorized",
-    "NotFound",
-    "ValidationFailed",
-    "TooManyRequests",
-    "problem_response",
-    "init_app",
-)
+__all__ = ("problem_response", "init_app")
 
 log = logging.getLogger("sandbox")
 

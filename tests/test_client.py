@@ -11,7 +11,7 @@ import pytest
 import requests
 from helpers import API_KEY, OTHER_KEY, LiveSandbox, free_port
 
-from sandbox import errors as server_errors
+from sandbox import problems as server_errors
 from sandbox.client import (
     SandboxAPIError,
     SandboxClient,

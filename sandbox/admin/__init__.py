@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, request
 
-from ..errors import Unauthorized
+from ..problems import Unauthorized
 from ..state import get_state
 from .routes import ADMIN_PREFIX, ADMIN_ROUTES
 from .views import OPENAPI_BUILDER

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Response, make_response, render_template, request
 
 from ..auth import fingerprint
-from ..errors import BadRequest
+from ..problems import BadRequest
 from ..seeding import SEEDED_KIND
 from ..services.customers import CUSTOMERS
 from ..services.events import DELIVERIES

@@ -11,7 +11,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import BadRequest, NotFound, ValidationFailed
 from ..faults import Action, Rule, RuleLimitReached, normalise_path
 from ..fixtures import (
     describe_fixtures,
@@ -21,6 +20,7 @@ from ..fixtures import (
     read_fixture,
 )
 from ..namespacesalt import clear_all_keeping_salt
+from ..problems import BadRequest, NotFound, ValidationFailed
 from ..schemas.admin import EARLIEST, LATEST
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..services import tracking

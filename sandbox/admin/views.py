@@ -14,8 +14,8 @@ from flask import Response, current_app, request
 from ..api.present import json_response
 from ..api.routing import routed
 from ..auth import authenticate
-from ..errors import BadRequest
 from ..jsonbody import parse_json_object
+from ..problems import BadRequest
 from ..schemas import load
 from ..schemas.admin import ClockSchema, JournalQuerySchema
 from ..schemas.fault import FaultRuleSchema

@@ -16,8 +16,9 @@ from typing import Any
 import gevent
 from flask import Response, abort, g, request
 
-from ..errors import BadRequest, problem_response
+from ..errors import problem_response
 from ..faults import Action, Decision, action_from_email, parse_fault_header
+from ..problems import BadRequest
 from ..serving import NETWORK_FAULT_KEY
 from ..state import SandboxState
 
