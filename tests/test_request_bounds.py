@@ -11,7 +11,8 @@ import pytest
 
 from sandbox.resources import CUSTOMERS
 from sandbox.schemas import list_query as listing
-from sandbox.schemas.customer import MAX_TAGS
+from sandbox.schemas.contact import MAX_CONTACT_ITEMS
+from sandbox.schemas.customer import MAX_LIST_ITEMS, MAX_TAGS
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -194,3 +195,44 @@ def test_the_openapi_document_states_the_tag_bound():
 
     tags = build_spec()["components"]["schemas"]["Customer"]["properties"]["tags"]
     assert tags["maxItems"] == MAX_TAGS
+
+
+# -- other lists of a customer or token write -------------------------------------------------
+
+EMAIL = {"label": "main", "value": "ann@example.com"}
+PHONE = {"label": "main", "value": "+1 555 0100"}
+TAX_NUMBER = {"type": "other", "value": "123"}
+TOKEN = {"method": "payment-card",
+         "paymentInstrument": {"pan": "4111111111111111", "expMonth": 1, "expYear": 2030}}
+
+LISTS = {
+    "primaryAddress.emails": ("/customers", lambda n: {"primaryAddress": {"emails": [EMAIL] * n}},
+                              MAX_CONTACT_ITEMS),
+    "primaryAddress.phoneNumbers": ("/customers", lambda n: {"primaryAddress": {
+        "phoneNumbers": [PHONE] * n}}, MAX_CONTACT_ITEMS),
+    "taxNumbers": ("/customers", lambda n: {"taxNumbers": [TAX_NUMBER] * n}, MAX_LIST_ITEMS),
+    "notificationEmails": ("/customers", lambda n: {"notificationEmails": [EMAIL["value"]] * n},
+                           MAX_LIST_ITEMS),
+    "billingAddress.emails": ("/tokens", lambda n: {**TOKEN, "billingAddress": {
+        "emails": [EMAIL] * n}}, MAX_CONTACT_ITEMS),
+}
+
+
+@pytest.mark.parametrize("field", LISTS)
+def test_a_list_past_its_cap_is_refused_before_it_is_read(client, field):
+    path, body, cap = LISTS[field]
+    assert client.post(path, body(cap)).status_code == 201
+    assert invalid_fields(client.post(path, body(cap + 1))) == [field]
+    assert invalid_fields(client.post(path, body(20_000))) == [field]
+
+
+def test_the_openapi_document_states_the_list_bounds():
+    from sandbox.openapi import build_spec
+
+    schemas = build_spec()["components"]["schemas"]
+    customer = schemas["Customer"]["properties"]
+    assert customer["taxNumbers"]["maxItems"] == MAX_LIST_ITEMS
+    assert customer["notificationEmails"]["maxItems"] == MAX_LIST_ITEMS
+    contact = next(schema for name, schema in schemas.items() if name.startswith("Contact"))
+    assert contact["properties"]["emails"]["maxItems"] == MAX_CONTACT_ITEMS
+    assert contact["properties"]["phoneNumbers"]["maxItems"] == MAX_CONTACT_ITEMS

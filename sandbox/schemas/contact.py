@@ -7,8 +7,13 @@ import re
 from marshmallow import fields, validate
 
 from .base import FullDate, RequestSchema, StrictBoolean, Text
+from .bounded import BoundedList
 
-__all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema")
+__all__ = ("ContactSchema", "EmailSchema", "PhoneNumberSchema", "MAX_CONTACT_ITEMS")
+
+#: Emails and phone numbers one contact may hold (the sandbox's own bound: Rebilly declares
+#: none), refused before any item is read, so no body can keep the server reading for long.
+MAX_CONTACT_ITEMS = 100
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 POSTAL_CODE = re.compile(r"^[\w\s\-]+$")
@@ -42,8 +47,8 @@ class ContactSchema(RequestSchema):
                    "code in capitals, such as US or GB.")
     postalCode = Text(10, pattern=POSTAL_CODE, pattern_message="Must hold only letters, digits, "
                       "spaces and hyphens.")
-    phoneNumbers = fields.List(fields.Nested(PhoneNumberSchema))
-    emails = fields.List(fields.Nested(EmailSchema))
+    phoneNumbers = BoundedList(fields.Nested(PhoneNumberSchema), max_items=MAX_CONTACT_ITEMS)
+    emails = BoundedList(fields.Nested(EmailSchema), max_items=MAX_CONTACT_ITEMS)
     dob = FullDate(allow_none=True, error_messages={
         "invalid": "Not a valid date: use YYYY-MM-DD."})
     jobTitle = Text(255)

@@ -26,6 +26,9 @@ TAG_TYPES = ("customer", "kyc-document", "aml-check")
 TAX_NUMBER_TYPES = ("eu-vat", "other")
 #: Tags one request may name: each is looked up, and a new one stored, while the store is locked.
 MAX_TAGS = 100
+#: Tax numbers and notification emails a customer write may carry (the sandbox's own bound:
+#: Rebilly declares none), refused before any item is read.
+MAX_LIST_ITEMS = 100
 
 
 class TaxNumberSchema(RequestSchema):
@@ -84,10 +87,12 @@ class CustomerSchema(RequestSchema):
     isEddRequired = StrictBoolean(load_default=False)
     customFields = fields.Dict(keys=fields.String(), load_default=dict)
     primaryAddress = fields.Nested(ContactSchema, allow_none=True)
-    taxNumbers = fields.List(fields.Nested(TaxNumberSchema), allow_none=True)
-    notificationEmails = fields.List(
+    taxNumbers = BoundedList(fields.Nested(TaxNumberSchema), max_items=MAX_LIST_ITEMS,
+                             allow_none=True)
+    notificationEmails = BoundedList(
         fields.Email(validate=validate.Length(max=255),
-                     error_messages={"invalid": "Not a valid email address."}))
+                     error_messages={"invalid": "Not a valid email address."}),
+        max_items=MAX_LIST_ITEMS)
     tags = BoundedList(fields.Nested(TagSchema), max_items=MAX_TAGS)
     leadSource = fields.Nested(LeadSourceSchema)
 
