@@ -13,7 +13,7 @@ from ..resources import CUSTOMERS
 from ..schemas.list_query import load_list_query
 from ..services import listing
 from ..services.paging import select_fields
-from .present import json_response, show_customers
+from .present import page_response, show_customers
 from .routing import add_route, base_url, service_context
 
 
@@ -21,11 +21,8 @@ def list_customers() -> Response:
     query = load_list_query(CUSTOMERS, request.args)
     page = listing.list_customers(service_context(), query)
     shown = show_customers(page.documents, page.related, base_url())
-    return json_response([select_fields(body, query.fields) for body in shown], 200, {
-        "Pagination-Total": str(page.total),
-        "Pagination-Limit": str(query.limit),
-        "Pagination-Offset": str(query.offset),
-    })
+    return page_response([select_fields(body, query.fields) for body in shown], page.total,
+                         query.limit, query.offset)
 
 
 add_route("/customers", list_customers, ["GET"])

@@ -14,7 +14,7 @@ from ..schemas.instrument import InstrumentCreateSchema, InstrumentPatchSchema
 from ..schemas.list_query import load_list_query
 from ..services import instruments
 from ..services.paging import select_fields
-from .present import instrument_body, json_response, show_instruments
+from .present import instrument_body, json_response, page_response, show_instruments
 from .routing import add_route, base_url, load_body, service_context
 
 create_schema = InstrumentCreateSchema()
@@ -37,11 +37,8 @@ def list_instruments() -> Response:
     page = instruments.list_instruments(service_context(), query)
     shown = show_instruments(page.documents, page.related, base_url(),
                              expanded="customer" in query.expand)
-    return json_response([select_fields(body, query.fields) for body in shown], 200, {
-        "Pagination-Total": str(page.total),
-        "Pagination-Limit": str(query.limit),
-        "Pagination-Offset": str(query.offset),
-    })
+    return page_response([select_fields(body, query.fields) for body in shown], page.total,
+                         query.limit, query.offset)
 
 
 def get_instrument(instrument_id: str) -> Response:

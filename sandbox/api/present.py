@@ -15,7 +15,8 @@ from flask import Response
 from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
 
 __all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
-           "token_body", "json_response", "show_transaction", "show_transactions")
+           "token_body", "json_response", "page_response", "show_transaction",
+           "show_transactions")
 
 
 class Relations(Protocol):
@@ -42,6 +43,14 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """Compact JSON; stored documents hold only JSON types, so no custom encoder is needed."""
     return Response(json.dumps(body, separators=(",", ":")), status, headers,
                     mimetype="application/json")
+
+
+def page_response(bodies: list[Any], total: int, limit: int, offset: int) -> Response:
+    """A list page as Rebilly answers it: a bare array, the paging in ``Pagination-*`` headers
+    (where the SDKs read it)."""
+    return json_response(bodies, 200, {"Pagination-Total": str(total),
+                                       "Pagination-Limit": str(limit),
+                                       "Pagination-Offset": str(offset)})
 
 
 def show_customer(customer: dict[str, Any], relations: Relations,

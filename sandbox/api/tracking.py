@@ -8,7 +8,7 @@ from flask import Response, request
 from ..problems import ValidationFailed
 from ..schemas.webhook import WebhookSchema
 from ..services import tracking as service
-from .present import json_response
+from .present import json_response, page_response
 from .routing import add_route, load_body, service_context
 
 __all__ = ()
@@ -37,9 +37,7 @@ def list_tracking() -> Response:
     offset = _whole_number("offset", 0, 10**9)
     entries, total = service.list_entries(service_context(), limit=limit, offset=offset,
                                           event_type=request.args.get("eventType") or None)
-    return json_response(entries, 200, {"Pagination-Total": str(total),
-                                        "Pagination-Limit": str(limit),
-                                        "Pagination-Offset": str(offset)})
+    return page_response(entries, total, limit, offset)
 
 
 def get_tracking(entry_id: str) -> Response:

@@ -20,7 +20,7 @@ from ..schemas.transaction import (
 )
 from ..services import transactions as service
 from ..services.paging import select_fields
-from .present import json_response, show_transaction, show_transactions
+from .present import json_response, page_response, show_transaction, show_transactions
 from .routing import add_route, base_url, load_body, service_context
 
 transaction_schema = TransactionSchema()
@@ -54,11 +54,8 @@ def list_transactions() -> Response:
     query = load_list_query(TRANSACTIONS, request.args)
     page = service.list_transactions(service_context(), query)
     shown = show_transactions(page.documents, page.related, base_url())
-    return json_response([select_fields(body, query.fields) for body in shown], 200, {
-        "Pagination-Total": str(page.total),
-        "Pagination-Limit": str(query.limit),
-        "Pagination-Offset": str(query.offset),
-    })
+    return page_response([select_fields(body, query.fields) for body in shown], page.total,
+                         query.limit, query.offset)
 
 
 def get_transaction(transaction_id: str) -> Response:

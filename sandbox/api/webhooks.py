@@ -25,6 +25,7 @@ from .present import (
     customer_body,
     instrument_body,
     json_response,
+    page_response,
     show_transaction,
     webhook_body,
 )
@@ -51,9 +52,7 @@ def _list_query(resource: ListedResource) -> ListQuery:
 
 
 def _page(bodies: list[dict[str, Any]], total: int, query: ListQuery) -> Response:
-    return json_response(bodies, 200, {"Pagination-Total": str(total),
-                                       "Pagination-Limit": str(query.limit),
-                                       "Pagination-Offset": str(query.offset)})
+    return page_response(bodies, total, query.limit, query.offset)
 
 
 def _credential_location(credential: dict[str, Any]) -> dict[str, str]:
