@@ -22,7 +22,16 @@ from ..schemas.transaction import (
     TransactionSchema,
     TransactionUpdateSchema,
 )
-from .components import JSON, error_refs, header_refs, json_answer, path_parameters_of
+from .components import (
+    CREATED_HEADERS,
+    JSON,
+    PAGING_HEADERS,
+    RATE_LIMITED,
+    error_refs,
+    json_answer,
+    path_parameters_of,
+    request_body,
+)
 from .customer_list import CUSTOMER_LIST_PARAMETERS
 from .instruments import instrument_operations
 from .tracking import tracking_operations
@@ -33,11 +42,9 @@ __all__ = ("add_api", "API_PREFIXES")
 #: Every API path is served under each of these (``sandbox.api.routing.PREFIXES``).
 API_PREFIXES = ("", "/organizations/{organization_id}")
 
-RATE_LIMITED = header_refs("X-RateLimit-Limit", "X-RateLimit-Remaining")
-CREATED_HEADERS = {**header_refs("Location"), **RATE_LIMITED}
 DEFAULT = {"default": json_answer(ProblemSchema, "An injected fault's answer, or an unexpected "
                                                  "error.")}
-CUSTOMER_BODY = {"required": True, "content": {JSON: {"schema": CustomerSchema}}}
+CUSTOMER_BODY = request_body(CustomerSchema)
 
 
 def _operations() -> dict[str, dict[str, dict[str, Any]]]:
@@ -58,8 +65,7 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"200": json_answer(
                     {"type": "array", "items": CustomerResponseSchema(partial=True)},
                     "The page, as a bare array; with fields, only the members named.",
-                    headers=header_refs("Pagination-Total", "Pagination-Limit",
-                                        "Pagination-Offset")),
+                    headers=PAGING_HEADERS),
                     **error_refs(401, 422)},
             },
         },
@@ -155,10 +161,6 @@ CONFLICT = json_answer(ProblemSchema, "A repeated requestId (transactionId names
                                       "or a transaction that is not waiting for that step.")
 
 
-def _body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": schema}}}
-
-
 def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
     """The transaction routes; the list and expand parameters are the list schema's own."""
     expand = expand_parameter(TRANSACTIONS)
@@ -171,7 +173,7 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "operationId": "createTransaction", "tags": tags,
                 "summary": "Run a sale, authorize or setup (a sale may capture an "
                            "authorization); a decline is a 201 with result declined.",
-                "parameters": [expand], "requestBody": _body(TransactionSchema),
+                "parameters": [expand], "requestBody": request_body(TransactionSchema),
                 "responses": {"201": created, "409": CONFLICT,
                               **error_refs(400, 401, 413, 422, 429)},
             },
@@ -182,8 +184,7 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"200": json_answer(
                     {"type": "array", "items": {"type": "object"}},
                     "The page, as a bare array; with fields, only the members named.",
-                    headers=header_refs("Pagination-Total", "Pagination-Limit",
-                                        "Pagination-Offset")),
+                    headers=PAGING_HEADERS),
                     **error_refs(401, 422)},
             },
         },
@@ -196,7 +197,7 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "patch": {
                 "operationId": "patchTransaction", "tags": tags,
                 "summary": "Replace the transaction's customFields.",
-                "requestBody": _body(TransactionPatchSchema),
+                "requestBody": request_body(TransactionPatchSchema),
                 "responses": {"200": json_answer(TRANSACTION_ANSWER, "Updated.",
                                                  headers=RATE_LIMITED),
                               **error_refs(400, 401, 404, 413, 422, 429)},
@@ -207,7 +208,7 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "operationId": "refundTransaction", "tags": tags,
                 "summary": "Refund a sale or capture, or void an authorization; answers the "
                            "child transaction.",
-                "parameters": [expand], "requestBody": _body(RefundSchema),
+                "parameters": [expand], "requestBody": request_body(RefundSchema),
                 "responses": {"201": created, **error_refs(400, 401, 404, 413, 422, 429)},
             },
         },
@@ -224,7 +225,7 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "post": {
                 "operationId": "updateTransaction", "tags": tags,
                 "summary": "Finish a waiting-approval transaction's offsite step with a result.",
-                "requestBody": _body(TransactionUpdateSchema),
+                "requestBody": request_body(TransactionUpdateSchema),
                 "responses": {"200": json_answer(TRANSACTION_ANSWER, "Finished.",
                                                  headers=RATE_LIMITED),
                               "409": CONFLICT, **error_refs(400, 401, 404, 413, 422, 429)},

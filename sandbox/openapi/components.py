@@ -20,7 +20,8 @@ from ..schemas.responses import ProblemSchema
 from .customer_list import CUSTOMER_EXPAND_PARAMETER, CUSTOMER_LIST_PARAMETERS
 
 __all__ = ("JSON", "NAMESPACE", "OPTIONAL_NAMESPACE", "schema_name", "custom_fields",
-           "json_answer", "header_refs", "error_refs", "path_parameters_of", "add_components")
+           "json_answer", "request_body", "header_refs", "error_refs", "RATE_LIMITED",
+           "CREATED_HEADERS", "PAGING_HEADERS", "path_parameters_of", "add_components")
 
 JSON = "application/json"
 #: The header parameters naming the namespace an admin call acts on.
@@ -68,6 +69,18 @@ def header_refs(*names: str) -> dict[str, str]:
 def error_refs(*statuses: int) -> dict[str, str]:
     """The shared problem answers of these statuses, by component name."""
     return {str(status): ERRORS[status][0] for status in statuses}
+
+
+def request_body(schema: Any) -> dict[str, Any]:
+    """A required JSON request body described by ``schema``."""
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+#: The headers of a write Rebilly rate-limits, of a 201 (or 303) that names what it made, and of
+#: a list page.
+RATE_LIMITED = header_refs("X-RateLimit-Limit", "X-RateLimit-Remaining")
+CREATED_HEADERS = {**header_refs("Location"), **RATE_LIMITED}
+PAGING_HEADERS = header_refs("Pagination-Total", "Pagination-Limit", "Pagination-Offset")
 
 
 ERRORS = {

@@ -9,19 +9,20 @@ from ..resources import PAYMENT_INSTRUMENTS
 from ..schemas.instrument import InstrumentCreateSchema, InstrumentPatchSchema
 from ..schemas.list_query import list_query_parameters
 from ..schemas.responses import PaymentInstrumentResponseSchema, ProblemSchema
-from .components import JSON, error_refs, header_refs, json_answer
+from .components import (
+    CREATED_HEADERS,
+    PAGING_HEADERS,
+    RATE_LIMITED,
+    error_refs,
+    json_answer,
+    request_body,
+)
 
 __all__ = ("instrument_operations",)
 
-_RATE_LIMITED = header_refs("X-RateLimit-Limit", "X-RateLimit-Remaining")
-_WITH_LOCATION = {**header_refs("Location"), **_RATE_LIMITED}
 _INSTRUMENT_ID = {"name": "instrument_id", "in": "path", "required": True,
                   "description": "A payment instrument id (inst_…).",
                   "schema": {"type": "string"}}
-
-
-def _body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": schema}}}
 
 
 def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
@@ -35,11 +36,11 @@ def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "summary": "Store a payment card from a token or a plain card; a card the "
                            "customer already holds (same fingerprint and expiry) is updated "
                            "and answered 303 to it.",
-                "requestBody": _body(InstrumentCreateSchema),
+                "requestBody": request_body(InstrumentCreateSchema),
                 "responses": {
-                    "201": json_answer(card, "Created.", headers=_WITH_LOCATION),
+                    "201": json_answer(card, "Created.", headers=CREATED_HEADERS),
                     "303": json_answer(card, "It already existed and was updated; Location "
-                                             "serves it.", headers=_WITH_LOCATION),
+                                             "serves it.", headers=CREATED_HEADERS),
                     **error_refs(400, 401, 413, 422, 429)},
             },
             "get": {
@@ -49,8 +50,7 @@ def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"200": json_answer(
                     {"type": "array", "items": card(partial=True)},
                     "The page, as a bare array; with fields, only the members named.",
-                    headers=header_refs("Pagination-Total", "Pagination-Limit",
-                                        "Pagination-Offset")),
+                    headers=PAGING_HEADERS),
                     **error_refs(401, 422)},
             },
         },
@@ -67,8 +67,8 @@ def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "summary": "Apply the fields that fit a payment card (the union of Rebilly's "
                            "token, card and bank-account bodies).",
                 "parameters": [dict(_INSTRUMENT_ID)],
-                "requestBody": _body(InstrumentPatchSchema),
-                "responses": {"200": json_answer(card, "Updated.", headers=_RATE_LIMITED),
+                "requestBody": request_body(InstrumentPatchSchema),
+                "responses": {"200": json_answer(card, "Updated.", headers=RATE_LIMITED),
                               **error_refs(400, 401, 404, 413, 422, 429)},
             },
         },
@@ -79,7 +79,7 @@ def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
                            "its customer's default.",
                 "parameters": [dict(_INSTRUMENT_ID)],
                 "responses": {
-                    "201": json_answer(card, "Deactivated.", headers=_WITH_LOCATION),
+                    "201": json_answer(card, "Deactivated.", headers=CREATED_HEADERS),
                     "409": json_answer(ProblemSchema, "It was already deactivated."),
                     **error_refs(401, 404, 429)},
             },

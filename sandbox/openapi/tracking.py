@@ -6,7 +6,12 @@ from typing import Any
 
 from ..schemas.tracking import TRACKING_ENTRY
 from ..schemas.webhook import WebhookSchema
-from .components import JSON, error_refs, header_refs, json_answer
+from .components import (
+    JSON,
+    PAGING_HEADERS,
+    error_refs,
+    json_answer,
+)
 
 __all__ = ("tracking_operations", "TRACKING_ENTRY")
 
@@ -31,8 +36,7 @@ def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "parameters": _PAGE,
             "responses": {"200": json_answer(
                 {"type": "array", "items": TRACKING_ENTRY}, "The page.",
-                headers=header_refs("Pagination-Total", "Pagination-Limit",
-                                    "Pagination-Offset")),
+                headers=PAGING_HEADERS),
                 **error_refs(401, 422)}}},
         "/tracking/webhooks/{entry_id}": {"get": {
             "operationId": "getWebhookTracking", "tags": tags,

@@ -8,13 +8,17 @@ from typing import Any
 from ..resources import WEBHOOK_CREDENTIALS, WEBHOOKS
 from ..schemas.list_query import list_query_parameters
 from ..schemas.webhook import CredentialSchema, WebhookSchema
-from .components import JSON, error_refs, header_refs, json_answer
+from .components import (
+    CREATED_HEADERS,
+    PAGING_HEADERS,
+    RATE_LIMITED,
+    error_refs,
+    json_answer,
+    request_body,
+)
 
 __all__ = ("webhook_operations",)
 
-_RATE_LIMITED = header_refs("X-RateLimit-Limit", "X-RateLimit-Remaining")
-_WITH_LOCATION = {**header_refs("Location"), **_RATE_LIMITED}
-_PAGING = header_refs("Pagination-Total", "Pagination-Limit", "Pagination-Offset")
 _LIST_PARAMETERS = ("limit", "offset", "filter")
 _WEBHOOK_ID = {"name": "webhook_id", "in": "path", "required": True,
                "description": "A webhook id (hook_… or one chosen with PUT).",
@@ -50,10 +54,6 @@ _CREDENTIAL_ANSWER = {
 }
 
 
-def _body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": schema}}}
-
-
 def _list_parameters(resource: Any) -> list[dict[str, Any]]:
     return [parameter for parameter in list_query_parameters(resource)
             if parameter["name"] in _LIST_PARAMETERS]
@@ -69,11 +69,11 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "operationId": "createWebhookCredential", "tags": credential_tags,
                 "summary": "Store where webhook deliveries go and how they authenticate (none, "
                            "basic or digest); an identical active credential is answered 303.",
-                "requestBody": _body(CredentialSchema),
+                "requestBody": request_body(CredentialSchema),
                 "responses": {
-                    "201": json_answer(_CREDENTIAL_ANSWER, "Created.", headers=_WITH_LOCATION),
+                    "201": json_answer(_CREDENTIAL_ANSWER, "Created.", headers=CREATED_HEADERS),
                     "303": json_answer(_CREDENTIAL_ANSWER, "It already existed; Location "
-                                                           "serves it.", headers=_WITH_LOCATION),
+                                                           "serves it.", headers=CREATED_HEADERS),
                     **error_refs(400, 401, 413, 422, 429)},
             },
             "get": {
@@ -81,7 +81,8 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "summary": "A page of the namespace's webhook credentials.",
                 "parameters": _list_parameters(WEBHOOK_CREDENTIALS),
                 "responses": {"200": json_answer({"type": "array", "items": _CREDENTIAL_ANSWER},
-                                                 "The page, as a bare array.", headers=_PAGING),
+                                                 "The page, as a bare array.",
+                                                 headers=PAGING_HEADERS),
                               **error_refs(401, 422)},
             },
         },
@@ -98,8 +99,8 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "post": {
                 "operationId": "createWebhook", "tags": webhook_tags,
                 "summary": "Register a webhook; at most 25 may be active at once.",
-                "requestBody": _body(WebhookSchema),
-                "responses": {"201": json_answer(webhook, "Created.", headers=_WITH_LOCATION),
+                "requestBody": request_body(WebhookSchema),
+                "responses": {"201": json_answer(webhook, "Created.", headers=CREATED_HEADERS),
                               **error_refs(400, 401, 413, 422, 429)},
             },
             "get": {
@@ -107,7 +108,8 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "summary": "A page of the namespace's webhooks.",
                 "parameters": _list_parameters(WEBHOOKS),
                 "responses": {"200": json_answer({"type": "array", "items": webhook},
-                                                 "The page, as a bare array.", headers=_PAGING),
+                                                 "The page, as a bare array.",
+                                                 headers=PAGING_HEADERS),
                               **error_refs(401, 422)},
             },
         },
@@ -121,16 +123,16 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "put": {
                 "operationId": "upsertWebhook", "tags": webhook_tags,
                 "summary": "Create the webhook with this id, or replace it.",
-                "parameters": [dict(_WEBHOOK_ID)], "requestBody": _body(WebhookSchema),
-                "responses": {"200": json_answer(webhook, "Replaced.", headers=_RATE_LIMITED),
-                              "201": json_answer(webhook, "Created.", headers=_WITH_LOCATION),
+                "parameters": [dict(_WEBHOOK_ID)], "requestBody": request_body(WebhookSchema),
+                "responses": {"200": json_answer(webhook, "Replaced.", headers=RATE_LIMITED),
+                              "201": json_answer(webhook, "Created.", headers=CREATED_HEADERS),
                               **error_refs(400, 401, 413, 422, 429)},
             },
             "delete": {
                 "operationId": "deleteWebhook", "tags": webhook_tags,
                 "summary": "Remove the webhook; deliveries already written still go out.",
                 "parameters": [dict(_WEBHOOK_ID)],
-                "responses": {"204": {"description": "Deleted.", "headers": _RATE_LIMITED},
+                "responses": {"204": {"description": "Deleted.", "headers": RATE_LIMITED},
                               **error_refs(401, 404, 429)},
             },
         },
