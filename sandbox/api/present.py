@@ -7,11 +7,11 @@ of the documents, what a service read beside them, and the base URL: they never 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
 from flask import Response
 
+from ..jsonencode import dumps
 from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
 
 __all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
@@ -40,8 +40,8 @@ def without_unset(body: dict[str, Any], left_out: frozenset[str]) -> dict[str, A
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Compact JSON; stored documents hold only JSON types, so no custom encoder is needed."""
-    return Response(json.dumps(body, separators=(",", ":")), status, headers,
+    """Compact UTF-8 JSON; stored documents hold only JSON types, so no custom encoder is needed."""
+    return Response(dumps(body), status, headers,
                     mimetype="application/json")
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..jsonencode import dumps
 from .tables import Change, Tables
 
 __all__ = ("META_TABLE", "StorageError", "WriteAheadLog", "WriteFailed")
@@ -56,12 +57,12 @@ class WriteFailed(StorageError):
     """
 
 
-def _encode(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+def _encode(value: Any) -> bytes:
+    return dumps(value)
 
 
 def _header(generation: int, sequence: int) -> bytes:
-    return (_encode({"base": generation, "seq": sequence}) + "\n").encode()
+    return _encode({"base": generation, "seq": sequence}) + b"\n"
 
 
 def _remove_quietly(path: Path) -> None:
@@ -279,7 +280,7 @@ class WriteAheadLog:
 
         :raises OSError: when the line cannot be written (disk full, read-only file system).
         """
-        line = (_encode([change.record() for change in changes]) + "\n").encode("utf-8")
+        line = _encode([change.record() for change in changes]) + b"\n"
         self._step("append")
         view = memoryview(line)
         while view:
@@ -375,8 +376,8 @@ class WriteAheadLog:
         lines = [line + b"\n" for line in waiting.lines]
         lines += [line + b"\n" for number, line in journal.numbered()
                   if following is None or number is None or number >= following]
-        header = _encode({"base": waiting.base or 0, "seq": waiting.seq}) + "\n"
-        _write_atomically(self._merge_path, self.compacting_path, [header.encode()] + lines)
+        header = _encode({"base": waiting.base or 0, "seq": waiting.seq}) + b"\n"
+        _write_atomically(self._merge_path, self.compacting_path, [header] + lines)
 
     def write_snapshot(self, tables: Tables, generation: int) -> None:
         """Replace the snapshot with ``tables`` (temp file, fsync, rename); drop ``.compacting``.
@@ -389,20 +390,20 @@ class WriteAheadLog:
         written = 0
         try:
             self._step("snapshot.write")
-            with temporary.open("w", encoding="utf-8") as handle:
-                handle.write("{")
+            with temporary.open("wb") as handle:
+                handle.write(b"{")
                 for index, (name, table) in enumerate({**meta, **tables}.items()):
-                    handle.write(("," if index else "") + json.dumps(name) + ":{")
+                    handle.write((b"," if index else b"") + _encode(name) + b":{")
                     first = True
                     for doc_id, document in table.items():
-                        handle.write(("" if first else ",") + json.dumps(doc_id) + ":"
+                        handle.write((b"" if first else b",") + _encode(doc_id) + b":"
                                      + _encode(document))
                         first = False
                         written += 1
                         if written % 500 == 0:
                             time.sleep(0)  # let requests run (a greenlet switch under gevent)
-                    handle.write("}")
-                handle.write("}")
+                    handle.write(b"}")
+                handle.write(b"}")
                 handle.flush()
                 self._step("snapshot.fsync")
                 os.fsync(handle.fileno())
