@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..resources import TAGS, TEXT, ListedResource
-from ..store import IndexSpec, Store, Transaction, copy_document
+from ..store import IndexSpec, Store, Transaction
 from .context import Context
 from .customer_reads import CustomerRelations, customer_relations
 from .paging import ListQuery, select_page
@@ -29,8 +29,13 @@ ReadRelated = Callable[[Transaction, str, dict[str, Any], tuple[str, ...]], Rela
 
 @dataclass(frozen=True)
 class Page(Generic[Related]):
-    """A page of copies, how many documents matched in all, and per document what is shown
-    beside it (empty when the resource reads nothing beside its documents)."""
+    """A page of stored documents, how many documents matched in all, and per document what is
+    shown beside it (empty when the resource reads nothing beside its documents).
+
+    The documents are the stored ones, not copies (copying a page of 100 customers cost more than
+    anything else in a list): the store replaces a document on every write and never changes one
+    in place, so they stay as they were read. Never change one; presenters build new bodies.
+    """
 
     documents: list[dict[str, Any]]
     total: int
@@ -41,15 +46,14 @@ def list_documents(store: Store, namespace: str, query: ListQuery,
                    read_related: ReadRelated | None = None) -> Page:
     """The page of ``query.resource`` that ``query`` asks for, in one store transaction.
 
-    The lock covers only the scan (or the index lookups), the copy of the page and
-    ``read_related`` for its documents.
+    The lock covers only the scan (or the index lookups) and ``read_related`` for the page.
     """
     resource = query.resource
     with store.transaction() as tx:
         table = (tx.indexed(namespace, resource.table, *index_specs(resource))
                  if resource.indexed and query.scans else None)
         chosen, total = select_page(tx.view(namespace, resource.table), query, table)
-        documents = [copy_document(document) for document in chosen]
+        documents = list(chosen)
         related = ([read_related(tx, namespace, document, query.expand) for document in documents]
                    if read_related is not None else [])
     return Page(documents, total, related)

@@ -3,8 +3,10 @@
 Services call ``store.transaction()`` and work through the ``Transaction`` it yields. The lock is
 held for the whole operation and its changes go to the write-ahead log as one line, so a
 multi-step create (tags, token, customer) is all-or-nothing: if anything fails, including the log
-write, every change it made is undone. Documents are copied in and out, so no caller can change
-stored state by mutating what it was given.
+write, every change it made is undone. Documents are copied in, and out by ``get``, so no caller
+can change stored state by mutating what it was given; ``view`` and ``indexed`` hand out the stored
+documents to read, which stay as they were read because a write replaces a document, never
+changes it in place.
 
 Each namespace's kind is its own TinyDB table, ``<namespace>/<kind>``, and a namespace's saved
 snapshots are tables too (``<namespace>/snapshots/<name>/<kind>``), so clearing, saving or
@@ -473,11 +475,12 @@ class Transaction:
         return len(self._documents(namespace, kind))
 
     def view(self, namespace: str, kind: str) -> ValuesView[dict[str, Any]]:
-        """The stored documents themselves, in insertion order, for reading while the lock is held.
+        """The stored documents themselves, in insertion order.
 
-        Never change them, and take a ``list`` of the view before writing to the same kind: copy
-        (``copy_document``) whatever leaves the transaction. Lists over large namespaces use this
-        to copy only the page they return, at a cost that does not grow with the namespace.
+        Never change them, and take a ``list`` of the view before writing to the same kind. A
+        document may leave the transaction to be read (a list page does): every write replaces
+        a stored document with a new copy and none is changed in place, so one read stays as it
+        was. Copy it (``copy_document``) before changing anything in it.
         """
         return self._documents(namespace, kind).values()
 
