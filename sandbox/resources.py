@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS",
-           "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS")
+           "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
+           "WEBHOOK_TRACKING")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -43,6 +44,9 @@ class ListedResource:
     #: Fields lists answer from indexes: equality filters on the text and tags ones among them,
     #: sorts on the sortable ones. Every other filter and sort scans the namespace.
     indexed: tuple[str, ...] = ()
+    #: The order of a list given no ``sort``: insertion order, or its reverse when True (the
+    #: newest first, as a log is read).
+    newest_first: bool = False
 
 
 CUSTOMERS = ListedResource(
@@ -214,4 +218,45 @@ WEBHOOK_CREDENTIALS = ListedResource(
         "createdTime": INSTANT,
         "updatedTime": INSTANT,
     },
+)
+
+
+#: The webhook tracking log (one entry per delivery attempt), newest first unless sorted; the JS
+#: SDK's ``getAllWebhookTrackingLogs`` sends limit, offset, sort, filter and q.
+WEBHOOK_TRACKING = ListedResource(
+    table="webhook-tracking",
+    singular="webhook tracking entry",
+    plural="Webhook tracking entries",
+    sortable={
+        "id": TEXT,
+        "eventType": TEXT,
+        "entityId": TEXT,
+        "status": NUMBER,
+        "source": TEXT,
+        "attempt": NUMBER,
+        "duration": NUMBER,
+        "url": TEXT,
+        "method": TEXT,
+        "initiatedTime": INSTANT,
+        "sentTime": INSTANT,
+    },
+    filterable={
+        "id": TEXT,
+        "eventType": TEXT,
+        "entityId": TEXT,
+        "status": NUMBER,
+        "source": TEXT,
+        "attempt": NUMBER,
+        "duration": NUMBER,
+        "url": TEXT,
+        "method": TEXT,
+        "webhookId": TEXT,
+        "organizationId": TEXT,
+        "initiatedTime": INSTANT,
+        "sentTime": INSTANT,
+    },
+    searched=("url", "eventType", "entityId"),
+    searched_description="url, eventType and entityId",
+    sort_example="-initiatedTime",
+    newest_first=True,
 )

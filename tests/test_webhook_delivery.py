@@ -150,6 +150,10 @@ def test_the_tracking_routes_answer_the_log_and_resend_sends_again(sandbox, rece
     assert resent.status_code == 204
     receiver.wait_for("customer-created", count=2, sandbox=sandbox)
     assert [item["attempt"] for item in sandbox.client.webhook_tracking()] == [2, 1]
+    sorted_page = requests.get(f"{sandbox.url}/tracking/webhooks", headers=sandbox.headers,
+                               params={"sort": "attempt", "filter": "eventType:customer-created",
+                                       "q": "customer"}, timeout=10)
+    assert [item["attempt"] for item in sorted_page.json()] == [1, 2]
 
 
 def test_unknown_tracking_entries_and_bad_pages_are_problems(sandbox):

@@ -221,6 +221,4 @@ def deliver_webhooks(state: SandboxState, namespace: str | None) -> dict[str, in
 def webhook_tracking(state: SandboxState, namespace: str,
                      event_type: str | None = None) -> list[dict[str, Any]]:
     """The namespace's webhook delivery attempts, newest first."""
-    entries, _ = tracking.list_entries(state.context(namespace), limit=tracking.MAX_ENTRIES,
-                                       offset=0, event_type=event_type)
-    return entries
+    return tracking.all_entries(state.context(namespace), event_type)

@@ -1,11 +1,16 @@
 """The webhook tracking log and previews: ``GET /tracking/webhooks``, ``GET`` one entry,
-``POST /tracking/webhooks/{id}/resend`` (204) and ``POST /previews/webhooks`` (204)."""
+``POST /tracking/webhooks/{id}/resend`` (204) and ``POST /previews/webhooks`` (204).
+
+The log is listed by the shared list machinery with ``limit``, ``offset``, ``sort``, ``filter``
+and ``q`` (what the JS SDK sends), newest first when no ``sort`` is given; other query
+parameters are ignored."""
 
 from __future__ import annotations
 
 from flask import Response, request
 
-from ..problems import ValidationFailed
+from ..resources import WEBHOOK_TRACKING
+from ..schemas.list_query import load_list_query
 from ..schemas.webhook import WebhookSchema
 from ..services import tracking as service
 from .present import json_response, page_response
@@ -13,31 +18,18 @@ from .routing import add_route, load_body, service_context
 
 __all__ = ()
 
-#: Largest page of the tracking log.
-MAX_LIMIT = 1000
-DEFAULT_LIMIT = 100
+#: The list parameters the log takes (those the JS SDK sends); any other is ignored.
+_LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q")
 
 webhook_schema = WebhookSchema()
 
 
-def _whole_number(name: str, default: int, highest: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # ASCII digits only: str.isdigit also takes superscripts and other scripts' digits, which
-    # int() refuses or reads as another number.
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > highest:
-        raise ValidationFailed([{"field": name,
-                                 "message": f"Must be a whole number from 0 to {highest}."}])
-    return int(raw)
-
-
 def list_tracking() -> Response:
-    limit = _whole_number("limit", DEFAULT_LIMIT, MAX_LIMIT)
-    offset = _whole_number("offset", 0, 10**9)
-    entries, total = service.list_entries(service_context(), limit=limit, offset=offset,
-                                          event_type=request.args.get("eventType") or None)
-    return page_response(entries, total, limit, offset)
+    query = load_list_query(WEBHOOK_TRACKING, {name: request.args.getlist(name)
+                                               for name in _LIST_PARAMETERS
+                                               if name in request.args})
+    page = service.list_entries(service_context(), query)
+    return page_response(page.documents, page.total, query.limit, query.offset)
 
 
 def get_tracking(entry_id: str) -> Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..resources import WEBHOOK_TRACKING
+from ..schemas.list_query import list_query_parameters
 from ..schemas.tracking import TRACKING_ENTRY
 from ..schemas.webhook import WebhookSchema
 from .components import (
@@ -16,14 +18,15 @@ from .components import (
 __all__ = ("tracking_operations", "TRACKING_ENTRY")
 
 _TEXT = {"type": "string"}
+_LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q")
 
 _ENTRY_ID = {"name": "entry_id", "in": "path", "required": True,
              "description": "A tracking entry id (hook_log_…).", "schema": _TEXT}
-_PAGE = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0,
-                                                     "maximum": 1000, "default": 100}},
-         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-         {"name": "eventType", "in": "query", "schema": _TEXT,
-          "description": "Only entries of this event type (a sandbox addition)."}]
+
+
+def _list_parameters() -> list[dict[str, Any]]:
+    return [parameter for parameter in list_query_parameters(WEBHOOK_TRACKING)
+            if parameter["name"] in _LIST_PARAMETERS]
 
 
 def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
@@ -32,8 +35,8 @@ def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
     return {
         "/tracking/webhooks": {"get": {
             "operationId": "listWebhookTracking", "tags": tags,
-            "summary": "Every webhook delivery attempt of the namespace, newest first.",
-            "parameters": _PAGE,
+            "summary": "The namespace's webhook delivery attempts, newest first unless sorted.",
+            "parameters": _list_parameters(),
             "responses": {"200": json_answer(
                 {"type": "array", "items": TRACKING_ENTRY}, "The page.",
                 headers=PAGING_HEADERS),

@@ -67,12 +67,14 @@ def select_page(documents: Sequence[dict[str, Any]], query: ListQuery,
     with their indexes) indexes answer what they can; otherwise they are scanned once. With
     no sort the order stays insertion order, oldest first: the Rebilly reference states no
     default order, and clients that care (like its own samples) send ``sort=-createdTime``.
+    A resource declared ``newest_first`` (a log) is listed in reverse insertion order instead.
     ``seen`` gives what filters and sorts see of each document (such as a status that depends
     on the clock); an indexed field must read the same either way.
     """
     end = query.offset + query.limit
     if not query.scans:
-        return list(islice(documents, query.offset, end)), len(documents)
+        ordered = reversed(documents) if query.resource.newest_first else documents
+        return list(islice(ordered, query.offset, end)), len(documents)
     see = seen or _itself
     if table is not None:
         found = _from_indexes(table, query, see)
@@ -88,7 +90,9 @@ def select_page(documents: Sequence[dict[str, Any]], query: ListQuery,
 def _sorted_page(matches: list[dict[str, Any]], query: ListQuery) -> list[dict[str, Any]]:
     """The page out of ``matches`` (in insertion order), sorted as ``query`` asks."""
     kinds = query.resource.sortable
-    if len(query.sort) == 1:
+    if not query.sort and query.resource.newest_first:
+        matches = matches[::-1]
+    elif len(query.sort) == 1:
         name, descending = query.sort[0]
         matches = _sort(matches, name, kinds[name], descending)
     elif query.sort:
@@ -126,7 +130,9 @@ def _from_indexes(table: IndexedTable, query: ListQuery,
     # Walking costs about end * len(table) / total steps; sorting the matches about total.
     walk = matches is None or total * total > end * len(table)
     if not query.sort:
-        if walk:
+        if query.resource.newest_first:
+            numbers = heapq.nlargest(end, matches)
+        elif walk:
             numbers = [number for number, _ in islice(
                 ((number, document) for number, document in table.numbered()
                  if number in matches), end)]

@@ -13,14 +13,17 @@ from typing import Any
 
 from ..ids import format_time
 from ..problems import NotFound
-from ..store import Transaction, copy_document
+from ..resources import WEBHOOK_TRACKING
+from ..store import Transaction
 from .context import Context, default_organization
 from .events import DELIVERIES, EVENT_TYPES, render_template
+from .listing import Page, list_documents
+from .paging import ListQuery
 
-__all__ = ("TRACKING", "MAX_ENTRIES", "record_attempt", "list_entries", "get_entry", "resend",
-           "preview", "redacted_headers")
+__all__ = ("TRACKING", "MAX_ENTRIES", "record_attempt", "list_entries", "all_entries",
+           "get_entry", "resend", "preview", "redacted_headers")
 
-TRACKING = "webhook-tracking"
+TRACKING = WEBHOOK_TRACKING.table
 #: Tracking entries kept per namespace; the oldest go first.
 MAX_ENTRIES = 1000
 #: The event a preview sends when the webhook listens to every event type.
@@ -68,14 +71,17 @@ def record_attempt(tx: Transaction, namespace: str, entry_id: str,
     return entry
 
 
-def list_entries(ctx: Context, *, limit: int, offset: int,
-                 event_type: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """A page of the namespace's entries, newest first, and how many there are in all."""
-    with ctx.store.transaction() as tx:
-        entries = [entry for entry in tx.view(ctx.namespace, TRACKING)
-                   if event_type is None or entry["eventType"] == event_type]
-        entries.reverse()
-        return [copy_document(entry) for entry in entries[offset:offset + limit]], len(entries)
+def list_entries(ctx: Context, query: ListQuery) -> Page:
+    """The page of the namespace's entries ``query`` asks for (newest first unless sorted)."""
+    return list_documents(ctx.store, ctx.namespace, query)
+
+
+def all_entries(ctx: Context, event_type: str | None = None) -> list[dict[str, Any]]:
+    """Every entry the namespace keeps, newest first; only those of ``event_type`` when given.
+    The stored documents themselves, as on a list page: never change one."""
+    filters = () if event_type is None else (lambda entry: entry["eventType"] == event_type,)
+    query = ListQuery(WEBHOOK_TRACKING, limit=MAX_ENTRIES, filters=filters)
+    return list_documents(ctx.store, ctx.namespace, query).documents
 
 
 def get_entry(ctx: Context, entry_id: str) -> dict[str, Any]:
