@@ -39,6 +39,22 @@ def test_documents_are_copied_in_and_out(store):
     assert store.get(NS, "customers", "a") == {"id": "a", "nested": {"value": 1}}
 
 
+def test_a_document_read_in_place_keeps_what_it_read_after_writes(store):
+    with store.transaction() as tx:
+        tx.insert(NS, "customers", {"id": "a", "nested": {"value": 1}})
+    with store.transaction() as tx:
+        read = tx.read(NS, "customers", "a")
+        assert tx.read(NS, "customers", "missing") is None
+    with store.transaction() as tx:
+        changed = tx.get(NS, "customers", "a")
+        changed["nested"]["value"] = 2
+        tx.put(NS, "customers", changed)
+    with store.transaction() as tx:
+        tx.delete(NS, "customers", "a")
+
+    assert read == {"id": "a", "nested": {"value": 1}}
+
+
 def test_duplicate_ids_are_refused(store):
     insert(store, "a")
 

@@ -211,8 +211,9 @@ def _refuse(field: str, message: str) -> ValidationFailed:
 
 def _usable(tx: Transaction, ctx: Context, instrument_id: str, customer_id: str,
             field: str) -> dict[str, Any]:
-    """A stored instrument the customer may pay with now, else a 422 on ``field``."""
-    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    """A stored instrument the customer may pay with now, else a 422 on ``field``: the stored
+    document itself, to read."""
+    instrument = tx.read(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
     if instrument is None or instrument.get("customerId") != customer_id:
         raise _refuse(field, "No payment instrument with this id belongs to the customer.")
     status = instrument_status(instrument, ctx.clock.now())
@@ -231,7 +232,8 @@ def instrument_for_payment(tx: Transaction, ctx: Context, instruction: dict[str,
     ``instruction`` is ``{"token"}``, ``{"paymentInstrumentId"}``, a plain card
     (``{"method": "payment-card", "pan", "expMonth", "expYear", "cvv"?, "billingAddress"?}``), or
     None for the customer's default instrument. A token or plain card makes (or updates) the
-    customer's instrument, as ``POST /payment-instruments`` would.
+    customer's instrument, as ``POST /payment-instruments`` would. The instrument returned may be
+    the stored document itself: read it, never change it.
 
     :raises ValidationFailed: on ``paymentInstruction.token``,
         ``paymentInstruction.paymentInstrumentId`` or ``paymentInstruction`` when no usable
@@ -259,7 +261,7 @@ def instrument_for_payment(tx: Transaction, ctx: Context, instruction: dict[str,
                                          if billing_address else None)
     else:
         raise _refuse("paymentInstruction", "Send a token, a paymentInstrumentId or a card.")
-    return copy_document(instrument), profile_of(tx, ctx, instrument["id"])
+    return instrument, profile_of(tx, ctx, instrument["id"])
 
 
 def _checked_id(instruction: dict[str, Any], key: str) -> str:

@@ -105,7 +105,8 @@ def _guard_repeat(tx: Transaction, ctx: Context, request_id: str | None,
 
 
 def _customer_for(tx: Transaction, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    customer = tx.get(ctx.namespace, CUSTOMERS, data["customerId"])
+    """The paying customer, to read (the stored document itself: never change it)."""
+    customer = tx.read(ctx.namespace, CUSTOMERS, data["customerId"])
     if customer is not None:
         return customer
     if not data.get("upsertCustomer"):

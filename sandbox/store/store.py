@@ -444,6 +444,15 @@ class Transaction:
             return None
         return copy_document(self._documents(namespace, kind)[str(number)])
 
+    def read(self, namespace: str, kind: str, doc_id: str) -> dict[str, Any] | None:
+        """The stored document itself, not a copy, for a service that only reads it (a sale
+        reads its customer and card): never change it; ``get`` a copy to change. It stays as it
+        was read, like a ``view``'s documents, since writes replace documents."""
+        number = self._ids(namespace, kind).get(doc_id)
+        if number is None:
+            return None
+        return self._documents(namespace, kind)[str(number)]
+
     def exists(self, namespace: str, kind: str, doc_id: str) -> bool:
         return doc_id in self._ids(namespace, kind)
 
