@@ -4,27 +4,44 @@
 [--loadgen auto|wrk|python]`` from the checkout) starts ``python -m sandbox serve`` in a
 temporary directory and prints one table:
 
+- ``POST /customers`` and ``POST /transactions`` (a sale on a saved card) at concurrency 1 and
+  16 with the default log level (a log line per request, see below), as a share of a baseline:
+  Flask + the same marshmallow schema and nothing else (scripts/bench_baseline.py), served the
+  same way (gevent patched in first, then ``sandbox.serving.Server``);
 - cold start: Popen to the first 201 of ``POST /customers`` on an empty database, and the same
   start-up time with 100,000 customers stored (loading the snapshot dominates), then with
   100,000 customers and 100,000 transactions;
-- at none stored (one customer with a saved card, and 1,000 sales on it to read and refund) and
-  at 100,000 customers plus 100,000 transactions in the namespace under load (key
-  ``sk_sandbox_bench``): ``POST /customers`` at concurrency 1 and 16, ``GET /customers/{id}``,
-  ``POST /transactions`` (a sale on the saved card), ``GET /transactions/{id}`` and
-  ``POST /transactions/{id}/refund`` (0.01 of a 1,000 USD sale) at 16 (req/s, p50, p99, max);
-- ``POST /customers`` and ``POST /transactions`` at concurrency 1 and 16 once more with the
-  default log level (a log line per request, see below), as a share of the baseline;
+- resident memory (VmRSS) of a server holding 100,000 customers and nothing else, right after
+  start-up, against an empty one: the memory per stored customer;
+- flat cost: at none stored (one customer with a saved card, and 1,000 sales on it to read and
+  refund) and at 100,000 customers plus 100,000 transactions in the namespace under load (key
+  ``sk_sandbox_bench``): ``POST /customers``, ``GET /customers/{id}``, ``POST /transactions``,
+  ``GET /transactions/{id}`` and ``POST /transactions/{id}/refund`` (0.01 of a 1,000 USD sale)
+  at 16 (req/s, p50, p99, max), and the rate at 100,000 as a share of the rate at none;
 - at 100,000 stored: ``GET /customers?limit=100`` at 16, and at concurrency 1 (p50 is the
   figure) ``GET /customers?filter=email:…&limit=100`` and
   ``GET /transactions?filter=customerId:…&sort=-createdTime&limit=100`` (every stored customer
   has the same email and every sale the same customer, so each filter matches all 100,000);
 - ``POST /__admin/reset`` and ``POST /__admin/snapshots/b10k/restore`` of a 10,000-customer
   namespace (median of 5, milliseconds, as the client sees them over HTTP);
-- resident memory (VmRSS) of a server holding 100,000 customers and nothing else, right after
-  start-up, against an empty one: the memory per stored customer;
-- a baseline: Flask + the same marshmallow schema and nothing else (scripts/bench_baseline.py),
-  served the same way (gevent patched in first, then ``sandbox.serving.Server``), and the
-  sandbox's create throughput (log level info) as a share of it at c=1 and c=16.
+- resident memory of a server sent 10,000 distinct API keys, then 200 refused 1 MB bodies.
+
+How the comparisons are made: the speed of a shared or throttled machine drifts (on the 2-core
+development machine the same server under the same load made 320 req/s in one 4 s run and 640
+in the next), so a ratio of two rates measured minutes apart is mostly noise. Every target that
+compares two rates therefore runs both servers at the same time and alternates between them in
+pairs of runs, each run on its own (the other server idles meanwhile):
+
+- shares of the baseline: the sandbox at the default log level and the baseline, both on from
+  the start of the stage; for each create and concurrency, 3 pairs (sandbox run, then baseline
+  run); the share is the median of the 3 per-pair ratios;
+- flat cost: two sandboxes at ``--log-level warning``, one on the small database (none stored)
+  and one on the 100,000 + 100,000 database; for each run, 2 pairs (none, then 100,000); the
+  ratio is the median (here the mean) of the 2 per-pair ratios.
+
+The rows of such a run show the median req/s, p50, p99 and server and client CPU of its runs,
+the slowest single request of any ("max ms") and each run's rate; the share or ratio row shows
+the median and every pair's ratio, so the spread is in plain sight.
 
 The sandbox runs as ``serve --rate-limit 0 --log-level warning`` with every other setting at its
 default (``max_connections`` 1,000), and no ``SANDBOX_*`` variable reaches it. The default
@@ -43,12 +60,15 @@ a request is always waiting and that cost is shared. The price is queueing: p50 
 16 times the time one request takes (1 / req/s), not the c=1 latency. "client CPU" is the load
 generator's own share; while it stays far below 100% the client is not what is being measured.
 
-Every load run starts from exactly the stated number of stored customers: the namespace is
+Every load run starts from exactly the stated number of stored documents: the namespace is
 restored from an admin snapshot before each run, so what one run creates does not count towards
-the next. The stored customers are written in-process with the sandbox's own service code before
-the server starts, not pushed over HTTP. The bar at the end lists each target and whether this
-run met it. A default run takes 5 s per load run and about 4-5 minutes in all; ``--quick`` is a
-smoke run (3 s per run, 20,000 instead of 100,000): its numbers are not a measurement of record.
+the next. The stored documents are written in-process with the sandbox's own service code before
+the server starts, not pushed over HTTP. Each server gets a 1 s warm-up before its first run.
+The bar at the end lists each target and whether this run met it; progress lines on stderr
+carry the seconds elapsed. A default run takes 3 s per load run and about 4 minutes in all on
+the 2-core development machine (a typical laptop is about four times faster); ``--quick`` is a
+smoke run (2 s per run, 2 pairs per share and 1 per flat-cost ratio, 20,000 instead of 100,000;
+about 2 minutes): its numbers are not a measurement of record.
 
 The load generator is wrk when it is on PATH (a Lua script sends the body and headers and counts
 unexpected statuses; ``--latency`` gives p50/p99) or, with ``--loadgen python`` or without wrk, a
@@ -96,6 +116,8 @@ ADMIN_SNAPSHOT = "b10k"
 ADMIN_STORED = 10_000
 ADMIN_REPEATS = 5
 SAMPLE_IDS = 1_000
+NEW_KEYS = 10_000  # distinct API keys the memory check sends: ten times the credential cache
+HUGE_BODIES = 200  # refused 1 MB bodies it sends after them
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 180.0
 
@@ -137,9 +159,14 @@ def sale_body(customer_id: str, instrument_id: str) -> bytes:
 _CHILDREN: list[subprocess.Popen] = []
 
 
+_STARTED = time.perf_counter()
+
+
 def log(message: str) -> None:
-    """Progress goes to stderr so stdout carries only the table."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    """Progress goes to stderr so stdout carries only the table; each line says how many
+    seconds the run has taken so far."""
+    print(f"[bench {time.perf_counter() - _STARTED:5.0f} s] {message}", file=sys.stderr,
+          flush=True)
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -509,6 +536,33 @@ def _python_worker(port: int, payloads: list[bytes], expect: int, connections: i
     results.put((latencies.tobytes(), in_window, unexpected, errors + in_flight))
 
 
+def pipelined(port: int, payloads: Sequence[bytes], expect: int, depth: int = 32) -> None:
+    """Send ``payloads`` on one keep-alive socket, up to ``depth`` ahead of the answers (the
+    server reads them one after another), and check every status: many small calls at the
+    server's pace instead of one round trip each."""
+    conn = _Connection(port)
+    conn.sock.setblocking(True)
+    expect_prefix = f"HTTP/1.1 {expect} ".encode()
+    sent = answered = 0
+    try:
+        while answered < len(payloads):
+            while sent < len(payloads) and sent - answered < depth:
+                conn.send(payloads[sent])
+                sent += 1
+            chunk = conn.sock.recv(262144)
+            if not chunk:
+                raise RuntimeError(f"the server closed the connection after {answered} answers")
+            conn.buffer += chunk
+            while (response := conn.take_response()) is not None:
+                status_line, closing = response
+                if not status_line.startswith(expect_prefix) or closing:
+                    raise RuntimeError(f"answer {answered + 1} was {status_line!r}, "
+                                       f"not {expect} on a kept-alive connection")
+                answered += 1
+    finally:
+        conn.sock.close()
+
+
 def python_workers(concurrency: int) -> int:
     """Enough processes to keep the client far from a full core, few enough to leave the
     server its cores."""
@@ -729,18 +783,46 @@ def ms(value: float) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
+def problems(results: Sequence[Result]) -> list[str]:
+    """Wrong statuses and socket errors over the runs, spelled out, never hidden."""
+    unexpected = sum(result.unexpected for result in results)
+    errors = sum(result.errors for result in results)
+    return ([f"{count(unexpected)} unexpected statuses"] if unexpected else []) + \
+        ([f"{count(errors)} socket errors"] if errors else [])
+
+
 def load_row(label: str, stored: int | str, concurrency: int, result: Result) -> Row:
-    """A load run as a row; a wrong status or a socket error is spelled out, never hidden."""
-    problems = []
-    if result.unexpected:
-        problems.append(f"{count(result.unexpected)} unexpected statuses")
-    if result.errors:
-        problems.append(f"{count(result.errors)} socket errors")
+    """A load run as a row."""
     return Row(label, count(stored) if isinstance(stored, int) else stored, str(concurrency),
                rps=count(round(result.rps)), p50=ms(result.p50_ms), p99=ms(result.p99_ms),
                max=ms(result.max_ms),
                server_cpu=f"{result.server_cpu:.0f}%", client_cpu=f"{result.client_cpu:.0f}%",
-               result="; ".join(problems) or f"{count(result.requests)} requests")
+               result="; ".join(problems([result])) or f"{count(result.requests)} requests")
+
+
+def runs_row(label: str, stored: int | str, concurrency: int, results: Sequence[Result]) -> Row:
+    """Several runs of one load as a row: req/s, p50, p99 and the CPU shares are medians over
+    the runs, "max ms" the slowest request of any; the result lists each run's rate."""
+    if len(results) == 1:
+        return load_row(label, stored, concurrency, results[0])
+    median = statistics.median
+    rates = ", ".join(count(round(result.rps)) for result in results)
+    return Row(label, count(stored) if isinstance(stored, int) else stored, str(concurrency),
+               rps=count(round(median(result.rps for result in results))),
+               p50=ms(median(result.p50_ms for result in results)),
+               p99=ms(median(result.p99_ms for result in results)),
+               max=ms(max(result.max_ms for result in results)),
+               server_cpu=f"{median(result.server_cpu for result in results):.0f}%",
+               client_cpu=f"{median(result.client_cpu for result in results):.0f}%",
+               result="; ".join(problems(results))
+               or f"median of {len(results)} runs ({rates} req/s)")
+
+
+def pair_ratios(ours: Sequence[Result], theirs: Sequence[Result]) -> tuple[float, str]:
+    """The median of the per-pair rate ratios, and the ratios themselves as text."""
+    ratios = [a.rps / b.rps if b.rps else float("nan")
+              for a, b in zip(ours, theirs, strict=True)]
+    return statistics.median(ratios), ", ".join(f"{ratio:.0%}" for ratio in ratios)
 
 
 # -- the phases -----------------------------------------------------------------------------
@@ -752,6 +834,26 @@ class Settings:
     warmup: int
     top: int
     quick: bool
+    share_pairs: int  # sandbox / baseline pairs per share of the baseline
+    flat_pairs: int  # none / top pairs per flat-cost ratio
+
+
+@dataclass
+class Served:
+    """A sandbox under test: its process, an admin connection, a sample id to read after a
+    restore, and the loads it is driven with."""
+
+    process: subprocess.Popen
+    port: int
+    client: Client
+    sample: str
+    loads: dict[str, Load]
+
+
+def copy_db(db: Path, directory: Path) -> Path:
+    """A copy of a closed database (snapshot and journal, not its lock) in ``directory``."""
+    shutil.copytree(db.parent, directory, ignore=shutil.ignore_patterns("*.lock"))
+    return directory / db.name
 
 
 class Bench:
@@ -804,89 +906,144 @@ class Bench:
             "list_page": Load("GET", ["/customers?limit=100"], BENCH_KEY, None, 200),
         }
 
-    def timed(self, client: Client, port: int, pid: int, sample: str, key: str, load: Load,
-              concurrency: int, stored: str, label: str) -> Result:
-        """One load run from exactly the stated stored documents, as a row and two numbers
-        (``<key>_c<concurrency>_rps`` and ``_p50``)."""
-        self.fresh(client, sample)
-        log(f"{label} c={concurrency} with {stored} stored")
-        result = self.measure(load, port, concurrency, pid)
-        self.numbers[f"{key}_c{concurrency}_rps"] = result.rps
-        self.numbers[f"{key}_c{concurrency}_p50"] = result.p50_ms
-        self.rows.append(load_row(label, stored, concurrency, result))
-        return result
-
-    def sandbox_stage(self, db: Path, stored: int, loaded: Preloaded, log_level: str | None,
-                      runs: list[tuple[str, str, int]]) -> None:
-        """One server on a database with ``stored`` bench customers and its transactions:
-        start-up, then each of ``runs`` (name, label, concurrency)."""
-        info = log_level is None
-        level = "info" if info else log_level
+    def open_sandbox(self, db: Path, stored: int, loaded: Preloaded, log_level: str | None,
+                     name: str) -> tuple[Served, float]:
+        """Start a sandbox on ``db``, save its bench namespace as the snapshot ``fresh``
+        restores, and warm it up; return it and its start-up time."""
+        level = log_level or "info"
         log(f"starting the sandbox with {count(stored)} stored, --log-level {level}")
-        process, port, startup = self.start(lambda p: sandbox_argv(p, db, log_level),
-                                            f"sandbox-{stored}-{level}", quiet=info)
-        if not info:
-            self.numbers[f"startup_{stored}"] = startup
-            label = "cold start to first 201 (empty db)" if stored == 0 \
-                else "start-up to first 201"
-            self.rows.append(Row(label, count(stored), result=f"{startup * 1000:.0f} ms"))
+        process, port, startup = self.start(lambda p: sandbox_argv(p, db, log_level), name,
+                                            quiet=log_level is None)
         client = Client(port)
-        sample = loaded.customers[0] if loaded.customers else "cus_none"
         client.expect(201, "POST", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
-        log("warming up")
+        served = Served(process, port, client,
+                        loaded.customers[0] if loaded.customers else "cus_none",
+                        self.loads(loaded))
         self.measure(self.post, port, 16, process.pid, self.settings.warmup)
-        loads = self.loads(loaded)
-        transactions = count(max(stored, SAMPLE_IDS))  # a few to read and refund even at 0
-        for name, label, concurrency in runs:
-            shown = transactions if "transaction" in name or name == "refund" else count(stored)
-            self.timed(client, port, process.pid, sample, f"{name}_{level}_{stored}",
-                       loads[name], concurrency, shown, label)
-        self.fresh(client, sample)  # leave exactly ``stored`` customers for the next preload
-        client.expect(204, "DELETE", f"/__admin/snapshots/{BASE_SNAPSHOT}", BENCH_KEY)
-        client.close()
+        return served, startup
+
+    def close_sandbox(self, served: Served) -> None:
+        served.client.close()
         log("stopping the sandbox (it compacts on the way out)")
-        stop(process)
+        stop(served.process)
+
+    def run_on(self, served: Served, name: str, concurrency: int) -> Result:
+        """One load run on a sandbox, from exactly its stated stored documents."""
+        self.fresh(served.client, served.sample)
+        return self.measure(served.loads[name], served.port, concurrency, served.process.pid)
+
+    def share_stage(self, db: Path, loaded: Preloaded) -> None:
+        """Both creates at the default log level against the baseline (Flask + the same schema
+        only), the two servers up at once and their runs alternating: the share is the median
+        of the pairs' ratios, so the machine's drift over a minute cancels out."""
+        sandbox, _ = self.open_sandbox(db, 0, loaded, None, "sandbox-info")
+        log("starting the baseline (Flask + CustomerSchema only)")
+        baseline, port, _ = self.start(baseline_argv, "baseline")
+        self.measure(self.post, port, 16, baseline.pid, self.settings.warmup)
+        pairs = self.settings.share_pairs
+        transactions = count(SAMPLE_IDS)
+        try:
+            for name, label in (("post_customer", "POST /customers"),
+                                ("post_transaction", "POST /transactions")):
+                for concurrency in (1, 16):
+                    ours, theirs = [], []
+                    for number in range(1, pairs + 1):
+                        log(f"{label} c={concurrency}, pair {number} of {pairs}: "
+                            "sandbox (log info), then baseline")
+                        ours.append(self.run_on(sandbox, name, concurrency))
+                        theirs.append(self.measure(self.post, port, concurrency, baseline.pid))
+                    share, each = pair_ratios(ours, theirs)
+                    key = f"{name}_info_0_c{concurrency}"
+                    self.numbers[f"{key}_rps"] = statistics.median(r.rps for r in ours)
+                    self.numbers[f"baseline_{name}_c{concurrency}_rps"] = statistics.median(
+                        r.rps for r in theirs)
+                    self.numbers[f"{name}_share_c{concurrency}"] = share
+                    stored = transactions if name == "post_transaction" else "0"
+                    self.rows += [
+                        runs_row(f"{label}, --log-level info (default)", stored, concurrency,
+                                 ours),
+                        runs_row("baseline POST (Flask + schema only)", "-", concurrency,
+                                 theirs),
+                        Row(f"{label} (log info) / baseline", stored, str(concurrency),
+                            result=f"{share:.0%} of the baseline (pairs: {each})")]
+        finally:
+            self.close_sandbox(sandbox)
+            stop(baseline)
+
+    def flat_stage(self, none_db: Path, none_loaded: Preloaded, top_db: Path,
+                   top_loaded: Preloaded) -> None:
+        """Each of FLAT_RUNS on two sandboxes up at once, one with none stored and one with
+        ``top`` customers and transactions, runs alternating: the ratio is the median of the
+        pairs'. Then the list runs on the full one."""
+        top = self.settings.top
+        none, _ = self.open_sandbox(none_db, 0, none_loaded, "warning", "sandbox-none")
+        try:
+            full, startup = self.open_sandbox(top_db, top, top_loaded, "warning",
+                                              f"sandbox-{top}")
+        except BaseException:
+            self.close_sandbox(none)
+            raise
+        self.numbers[f"startup_{top}"] = startup
+        self.rows.append(Row("start-up to first 201, customers and transactions",
+                             f"{count(top)} + {count(top)}", result=f"{startup * 1000:.0f} ms"))
+        pairs = self.settings.flat_pairs
+        try:
+            for name, label in FLAT_RUNS:
+                at_none, at_top = [], []
+                for number in range(1, pairs + 1):
+                    log(f"{label} c=16, pair {number} of {pairs}: none stored, then "
+                        f"{count(top)}")
+                    at_none.append(self.run_on(none, name, 16))
+                    at_top.append(self.run_on(full, name, 16))
+                kept, each = pair_ratios(at_top, at_none)
+                self.numbers[f"{name}_flat"] = kept
+                for stored, results in ((0, at_none), (top, at_top)):
+                    self.numbers[f"{name}_warning_{stored}_c16_rps"] = statistics.median(
+                        r.rps for r in results)
+                    shown = count(max(stored, SAMPLE_IDS)) if "transaction" in name \
+                        or name == "refund" else count(stored)
+                    self.rows.append(runs_row(label, shown, 16, results))
+                self.rows.append(Row(f"{label} at {count(top)} / at none", count(top), "16",
+                                     result=f"{kept:.0%} of the rate at none (pairs: {each})"))
+            self.close_sandbox(none)
+            for name, label, concurrency in (
+                    ("list_page", "GET /customers?limit=100", 16),
+                    ("list_customers", "GET /customers?filter=email:...&limit=100", 1),
+                    ("list_transactions",
+                     "GET /transactions?filter=customerId:...&sort=-createdTime&limit=100", 1)):
+                log(f"{label} c={concurrency} with {count(top)} stored")
+                result = self.run_on(full, name, concurrency)
+                self.numbers[f"{name}_warning_{top}_c{concurrency}_rps"] = result.rps
+                self.numbers[f"{name}_warning_{top}_c{concurrency}_p50"] = result.p50_ms
+                self.rows.append(load_row(label, top, concurrency, result))
+        finally:
+            if none.process.poll() is None:
+                self.close_sandbox(none)
+            self.close_sandbox(full)
 
     def memory_stage(self, db: Path, stored: int) -> None:
-        """Start-up and resident memory of a server holding ``stored`` customers and nothing
-        else, against an empty one: the memory each stored customer costs."""
-        rss = {}
+        """Cold start and resident memory of an empty server, then start-up and memory of one
+        holding ``stored`` customers and nothing else: the memory each stored customer costs."""
+        rss, startups = {}, {}
         for size, path in ((0, self.workdir / "empty" / "db.json"), (stored, db)):
-            process, _, startup = self.start(lambda p, path=path: sandbox_argv(p, path),
-                                             f"sandbox-memory-{size}")
+            log(f"starting a sandbox with {count(size)} customers for its start-up and memory")
+            process, _, startups[size] = self.start(lambda p, path=path: sandbox_argv(p, path),
+                                                    f"sandbox-memory-{size}")
             rss[size] = proc_status(process.pid, "VmRSS")
             peak = proc_status(process.pid, "VmHWM")
             stop(process)
-        self.numbers[f"startup_customers_{stored}"] = startup
+        self.numbers["startup_0"] = startups[0]
+        self.numbers[f"startup_customers_{stored}"] = startups[stored]
         per_customer = (rss[stored] - rss[0]) / stored / 1024
         self.numbers["rss_per_customer_kb"] = per_customer
+        self.rows.append(Row("cold start to first 201 (empty db)", "0",
+                             result=f"{startups[0] * 1000:.0f} ms"))
         self.rows.append(Row("start-up to first 201, customers only", count(stored),
-                             result=f"{startup * 1000:.0f} ms"))
+                             result=f"{startups[stored] * 1000:.0f} ms"))
         self.rows.append(Row("server resident memory (VmRSS)", count(stored),
                              result=f"{rss[stored] / 2**20:.0f} MB after start-up (empty: "
                                     f"{rss[0] / 2**20:.0f} MB; peak VmHWM {peak / 2**20:.0f} MB)"
                                     f"; {per_customer:.2f} KB per stored customer"))
-
-    def baseline_stage(self) -> None:
-        """The same body through Flask + schema only, served the same way."""
-        log("starting the baseline (Flask + CustomerSchema only)")
-        process, port, _ = self.start(baseline_argv, "baseline")
-        self.measure(self.post, port, 16, process.pid, self.settings.warmup)
-        for concurrency in (1, 16):
-            log(f"baseline POST c={concurrency}")
-            result = self.measure(self.post, port, concurrency, process.pid)
-            self.numbers[f"baseline_c{concurrency}_rps"] = result.rps
-            self.rows.append(load_row("baseline POST (Flask + schema only)", "-", concurrency,
-                                      result))
-        stop(process)
-        for name, label in (("post_customer", "POST /customers"),
-                            ("post_transaction", "POST /transactions")):
-            for concurrency in (1, 16):
-                share = (self.numbers[f"{name}_info_0_c{concurrency}_rps"]
-                         / self.numbers[f"baseline_c{concurrency}_rps"])
-                self.numbers[f"{name}_share_c{concurrency}"] = share
-                self.rows.append(Row(f"{label} (log info) / baseline", "0", str(concurrency),
-                                     result=f"{share:.0%} of the baseline's throughput"))
 
     def admin_stage(self) -> None:
         """Reset and restore on their own database: a namespace of exactly 10,000 customers."""
@@ -924,20 +1081,24 @@ class Bench:
     def new_keys_stage(self) -> None:
         """Memory under endless new API keys and huge refused bodies: both must leave nothing
         behind but bounded journals (namespaces appear on the fly, bodies are capped)."""
-        keys = self.settings.top
-        log(f"{count(keys)} requests with distinct API keys, then 1,000 huge refused bodies")
+        keys = NEW_KEYS
+        log(f"{count(keys)} requests with distinct API keys, then {count(HUGE_BODIES)} huge "
+            "refused bodies")
         process, port, _ = self.start(lambda p: sandbox_argv(p, self.workdir / "keys.json"),
                                       "sandbox-keys")
         client = Client(port)
         huge = json.dumps({"primaryAddress": {"firstName": "x" * 1_000_000}}).encode()
+
+        def missing(prefix: str, how_many: int) -> list[bytes]:
+            return [raw_request(Load("GET", ["/customers/missing"], f"{prefix}{number:07d}",
+                                     None, 404), "/customers/missing", port)
+                    for number in range(how_many)]
         try:
-            for number in range(2_000):  # settle allocators before the first reading
-                client.call("GET", "/customers/missing", f"sk_sandbox_warm_{number}")
+            pipelined(port, missing("sk_sandbox_warm_", 2_000), 404)  # settle the allocators
             before = proc_status(process.pid, "VmRSS") / 2**20
-            for number in range(keys):
-                client.call("GET", "/customers/missing", f"sk_sandbox_key_{number:07d}")
+            pipelined(port, missing("sk_sandbox_key_", keys), 404)
             after_keys = proc_status(process.pid, "VmRSS") / 2**20
-            for _ in range(1_000):
+            for _ in range(HUGE_BODIES):
                 client.expect(422, "POST", "/customers", BENCH_KEY, huge)
             after_bodies = proc_status(process.pid, "VmRSS") / 2**20
         finally:
@@ -946,48 +1107,29 @@ class Bench:
         self.numbers["rss_growth_keys"] = after_bodies - before
         self.rows.append(Row("RSS, distinct keys then 1 MB refused bodies", count(keys),
                              result=f"{before:.0f} MB -> {after_keys:.0f} MB after {count(keys)} "
-                                    f"keys -> {after_bodies:.0f} MB after 1,000 bodies"))
+                                    f"keys -> {after_bodies:.0f} MB after "
+                                    f"{count(HUGE_BODIES)} bodies"))
 
     def run(self) -> None:
-        db = self.workdir / "bench" / "db.json"
+        """The plan: the shares of the baseline on the small database, the big database's
+        preload with the memory stage between customers and transactions, the flat-cost pairs,
+        then the admin calls and the new keys."""
         top = self.settings.top
+        none_db = self.workdir / "none" / "db.json"
         log(f"preloading the payer and {count(SAMPLE_IDS)} transactions")
-        loaded = preload(db, BENCH_KEY, 0, SAMPLE_IDS)
+        loaded = preload(none_db, BENCH_KEY, 0, SAMPLE_IDS)
         loaded.customers = [loaded.customer_id]  # the one customer there is to read at none
-        self.sandbox_stage(db, 0, loaded, "warning", [
-            ("post_customer", "POST /customers", 1), ("post_customer", "POST /customers", 16),
-            ("get_customer", "GET /customers/{id}", 16),
-            ("post_transaction", "POST /transactions", 16),
-            ("get_transaction", "GET /transactions/{id}", 16),
-            ("refund", "POST /transactions/{id}/refund", 16)])
-        self.sandbox_stage(db, 0, loaded, None, [
-            ("post_customer", "POST /customers, --log-level info (default)", 1),
-            ("post_customer", "POST /customers, --log-level info (default)", 16),
-            ("post_transaction", "POST /transactions, --log-level info (default)", 1),
-            ("post_transaction", "POST /transactions, --log-level info (default)", 16)])
-        self.baseline_stage()
+        share_db = copy_db(none_db, self.workdir / "share")
+        top_db = copy_db(none_db, self.workdir / "top")
+        self.share_stage(share_db, loaded)
+        payer = (loaded.customer_id, loaded.instrument_id)
         log(f"preloading {count(top)} customers")
-        started = time.perf_counter()
-        more = preload(db, BENCH_KEY, top, payer=(loaded.customer_id, loaded.instrument_id))
-        log(f"  preloaded in {time.perf_counter() - started:.1f} s")
-        self.memory_stage(db, top)
+        more = preload(top_db, BENCH_KEY, top, payer=payer)
+        self.memory_stage(top_db, top)
         log(f"preloading {count(top - SAMPLE_IDS)} transactions more")
-        started = time.perf_counter()
-        extra = preload(db, BENCH_KEY, 0, top - SAMPLE_IDS,
-                        payer=(loaded.customer_id, loaded.instrument_id))
-        log(f"  preloaded in {time.perf_counter() - started:.1f} s")
-        loaded = Preloaded(more.customers, extra.transactions, loaded.customer_id,
-                           loaded.instrument_id)
-        self.sandbox_stage(db, top, loaded, "warning", [
-            ("post_customer", "POST /customers", 1), ("post_customer", "POST /customers", 16),
-            ("get_customer", "GET /customers/{id}", 16),
-            ("post_transaction", "POST /transactions", 16),
-            ("get_transaction", "GET /transactions/{id}", 16),
-            ("refund", "POST /transactions/{id}/refund", 16),
-            ("list_page", "GET /customers?limit=100", 16),
-            ("list_customers", "GET /customers?filter=email:...&limit=100", 1),
-            ("list_transactions",
-             "GET /transactions?filter=customerId:...&sort=-createdTime&limit=100", 1)])
+        extra = preload(top_db, BENCH_KEY, 0, top - SAMPLE_IDS, payer=payer)
+        self.flat_stage(none_db, loaded, top_db,
+                        Preloaded(more.customers, extra.transactions, *payer))
         self.admin_stage()
         self.new_keys_stage()
 
@@ -1012,7 +1154,7 @@ def bar(numbers: dict[str, float], top: int) -> list[tuple[str, str, bool]]:
         items.append((f"{label} (log info) >= 60% of the baseline, c=1 and c=16",
                       f"{c1:.0%} / {c16:.0%}", min(c1, c16) >= 0.6))
     for name, label in FLAT_RUNS:
-        kept = numbers[f"{name}_warning_{top}_c16_rps"] / numbers[f"{name}_warning_0_c16_rps"]
+        kept = numbers[f"{name}_flat"]
         items.append((f"{label} c=16 at {top_label} stored >= 90% of the rate at none",
                       f"{kept:.0%}", kept >= 0.9))
     for name, label in (("list_customers", "GET /customers?filter=email:…&limit=100"),
@@ -1053,9 +1195,10 @@ def render_bar(items: list[tuple[str, str, bool]]) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=None, metavar="SECONDS",
-                        help="seconds per load run (default 5; 3 with --quick)")
+                        help="seconds per load run (default 3; 2 with --quick)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 3 s per run and 20,000 stored instead of 100,000")
+                        help="smoke run: 2 s per run, fewer pairs, and 20,000 stored instead "
+                             "of 100,000")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk when on PATH (auto), or the Python one")
     arguments = parser.parse_args(argv)
@@ -1074,10 +1217,12 @@ def header(settings: Settings, loadgen: LoadGenerator) -> str:
     return "\n".join([
         f"rebilly-sandbox {__version__} benchmark: {mode}",
         f"load generator: {loadgen.describe()}",
-        f"{settings.duration} s per load run after a {settings.warmup} s warm-up; server: "
-        f"gevent (one process, one thread), --rate-limit 0, --log-level warning unless "
-        f"marked info; "
-        f"body {len(BODY)} bytes",
+        f"{settings.duration} s per load run after a {settings.warmup} s warm-up per server; "
+        f"runs alternate in pairs between two servers up at once ({settings.share_pairs} "
+        f"per share of the baseline, {settings.flat_pairs} per flat-cost ratio), each share "
+        f"or ratio the median of its pairs'",
+        f"server: gevent (one process, one thread), --rate-limit 0, --log-level warning "
+        f"unless marked info; body {len(BODY)} bytes",
         f"host: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}",
     ])
@@ -1093,9 +1238,10 @@ def show_logs(workdir: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_args(argv)
-    settings = Settings(duration=arguments.duration or (3 if arguments.quick else 5),
-                        warmup=1,
-                        top=20_000 if arguments.quick else 100_000, quick=arguments.quick)
+    quick = arguments.quick
+    settings = Settings(duration=arguments.duration or (2 if quick else 3), warmup=1,
+                        top=20_000 if quick else 100_000, quick=quick,
+                        share_pairs=2 if quick else 3, flat_pairs=1 if quick else 2)
     workdir = Path(tempfile.mkdtemp(prefix="sandbox-bench-"))
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     try:
