@@ -146,13 +146,16 @@ def _from_indexes(table: IndexedTable, query: ListQuery,
             return None
         documents = [see(table.document(number)) for number in sorted(matches)]
         return _sorted_page(documents, query), total
+    if len(query.sort) == 1:
+        ordered = order.ids(descending)
+        chosen = list(islice(ordered if matches is None else
+                             (number for number in ordered if number in matches), end))
+        return [see(table.document(number)) for number in chosen[query.offset:]], total
     chosen: list[int] = []
     for group in order.groups(descending):
         chosen += group if matches is None else [number for number in group if number in matches]
         if len(chosen) >= end:
             break
-    if len(query.sort) == 1:
-        return [see(table.document(number)) for number in chosen[query.offset:end]], total
     # Later keys only break ties within the first key's groups, all of which are here.
     return _sorted_page([see(table.document(number)) for number in chosen], query), total
 

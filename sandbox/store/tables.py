@@ -293,6 +293,45 @@ class OrderIndex:
             else:
                 del self._blocks[place], self._lasts[place]
 
+    def ids(self, descending: bool) -> Iterator[int]:
+        """Ids one at a time in sort order, ties in insertion order, so a page of a sorted list
+        costs about its own size. Descending, each value's run is found by bisecting for its
+        first pair and walked forwards: a run of many equal values (a second's worth of
+        ``createdTime``) is not gathered whole to give the page its first few."""
+        if not descending:
+            yield from sorted(self._missing)
+            for block in self._blocks:
+                for _, number in block:
+                    yield number
+            return
+        blocks = self._blocks
+        stop = (len(blocks), 0)  # walk back from the end: runs of one value, highest first
+        while stop > (0, 0):
+            place, offset = stop
+            if offset == 0:
+                place, offset = place - 1, len(blocks[place - 1])
+            value = blocks[place][offset - 1][0]
+            start = self._first_of(value)
+            yield from self._numbers_between(start, (place, offset))
+            stop = start
+        yield from sorted(self._missing)
+
+    def _first_of(self, value: Any) -> tuple[int, int]:
+        """Where the first pair holding ``value`` is: (block, offset). ``(value,)`` sorts just
+        before every ``(value, id)`` pair."""
+        place = bisect_left(self._lasts, (value,))
+        return place, bisect_left(self._blocks[place], (value,))
+
+    def _numbers_between(self, start: tuple[int, int], end: tuple[int, int]) -> Iterator[int]:
+        """The ids of the pairs from ``start`` up to, not including, ``end``."""
+        (place, offset), (last_place, last_offset) = start, end
+        while (place, offset) < (last_place, last_offset):
+            block = self._blocks[place]
+            until = last_offset if place == last_place else len(block)
+            for _, number in block[offset:until]:
+                yield number
+            place, offset = place + 1, 0
+
     def groups(self, descending: bool) -> Iterator[list[int]]:
         """Runs of ids sharing one value, in sort order; each run in insertion order."""
         missing = sorted(self._missing)
