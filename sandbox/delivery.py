@@ -28,16 +28,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
-from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from .faults import Decision, FaultRegistry
 from .ids import Clock, IdGenerator, format_time
 from .services.events import DELIVERIES
 from .services.tracking import record_attempt
+
+if TYPE_CHECKING:
+    import requests
 from .store import Store
 from .version import __version__
 
@@ -397,6 +397,8 @@ class DeliveryWorker:
         started = time.perf_counter()
         sent = _Sent(status=0, duration=0, initiated=initiated, sent=initiated, request=body,
                      request_headers=dict(headers))
+        import requests  # on the first delivery: at start-up it would cost a tenth of a second
+
         try:
             with requests.Session() as session:
                 session.trust_env = False
@@ -464,6 +466,8 @@ class DeliveryWorker:
 
 
 def _auth(credential: dict[str, Any] | None) -> requests.auth.AuthBase | None:
+    from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
     auth = (credential or {}).get("auth") or {}
     if auth.get("type") == "basic":
         return HTTPBasicAuth(auth.get("username", ""), auth.get("password", ""))

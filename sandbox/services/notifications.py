@@ -20,13 +20,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
 
 from ..ids import Clock
 from ..requestjournal import RequestJournal
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ("Notifier", "RETRY_DELAYS", "ATTEMPT_TIMEOUT", "MAX_PENDING", "notification_body")
 
@@ -79,6 +80,8 @@ class Notifier:
         return True
 
     def _deliver(self, namespace: str, url: str, body: bytes) -> None:
+        import requests  # on the first notification: at start-up it would cost a tenth of a second
+
         try:
             with requests.Session() as session:
                 session.trust_env = False
@@ -94,6 +97,8 @@ class Notifier:
     def _attempt(self, session: requests.Session, namespace: str, url: str, body: bytes,
                  attempt: int) -> bool:
         """One POST; True when the merchant acknowledged it with a 2xx."""
+        import requests
+
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                    ATTEMPT_HEADER: str(attempt)}
         started = time.perf_counter()
