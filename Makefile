@@ -23,6 +23,8 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(RUN_STAMP)
+	@# Bytecode compiled ahead, so no start compiles the sources (PYTHONDONTWRITEBYTECODE or not).
+	$(BIN)/python -m compileall -q sandbox > /dev/null
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
 test: $(STAMP) sdk
