@@ -51,7 +51,8 @@ def _emails(body: dict[str, Any]) -> list[Any]:
 
 
 def _email_action() -> Action | None:
-    if request.method not in ("POST", "PUT") or b"fault." not in request.get_data().lower():
+    req = request._get_current_object()
+    if req.method not in ("POST", "PUT") or b"fault." not in req.get_data().lower():
         return None
     body = _json_body()
     if not isinstance(body, dict):
@@ -68,8 +69,9 @@ def _one_off(action: Action, source: str) -> Decision:
 
 
 def _decide(state: SandboxState, namespace: str) -> Decision | None:
+    req = request._get_current_object()
     if state.config["request_faults"]:
-        header = request.headers.get(FAULT_HEADER)
+        header = req.headers.get(FAULT_HEADER)
         if header is not None:
             try:
                 action = parse_fault_header(header)
@@ -79,8 +81,7 @@ def _decide(state: SandboxState, namespace: str) -> Decision | None:
         action = _email_action()
         if action is not None:
             return _one_off(action, "email")
-    return state.faults.decide(namespace, request.method, request.path, request.headers,
-                               _json_body)
+    return state.faults.decide(namespace, req.method, req.path, req.headers, _json_body)
 
 
 def _mark_network_fault(state: SandboxState, action: Action) -> None:
