@@ -55,6 +55,33 @@ def test_a_document_read_in_place_keeps_what_it_read_after_writes(store):
     assert read == {"id": "a", "nested": {"value": 1}}
 
 
+def test_update_replaces_top_level_members_and_leaves_the_old_version_as_read(store):
+    with store.transaction() as tx:
+        tx.insert(NS, "customers", {"id": "a", "count": 1, "nested": {"value": 1}})
+    with store.transaction() as tx:
+        before = tx.read(NS, "customers", "a")
+        changes = {"count": 2, "money": {"amount": 5}}
+        updated = tx.update(NS, "customers", "a", changes)
+        changes["money"]["amount"] = 6  # the caller's dict is not what is stored
+        assert tx.update(NS, "customers", "missing", {"count": 1}) is None
+        with pytest.raises(ValueError):
+            tx.update(NS, "customers", "a", {"id": "b"})
+
+    assert before == {"id": "a", "count": 1, "nested": {"value": 1}}
+    assert updated == store.get(NS, "customers", "a") == {
+        "id": "a", "count": 2, "nested": {"value": 1}, "money": {"amount": 5}}
+
+
+def test_a_failed_update_is_rolled_back(store):
+    with store.transaction() as tx:
+        tx.insert(NS, "customers", {"id": "a", "count": 1})
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.update(NS, "customers", "a", {"count": 2})
+        raise RuntimeError("the service fails after the update")
+
+    assert store.get(NS, "customers", "a") == {"id": "a", "count": 1}
+
+
 def test_duplicate_ids_are_refused(store):
     insert(store, "a")
 

@@ -25,22 +25,22 @@ PAYMENT_TYPES = frozenset({"sale", "capture"})
 def count_payment(tx: Transaction, ctx: Context, customer_id: str, amount: float,
                   at: str) -> None:
     """An approved payment of ``amount`` at ``at``: one more payment, more revenue."""
-    customer = tx.get(ctx.namespace, CUSTOMERS, customer_id)
+    customer = tx.read(ctx.namespace, CUSTOMERS, customer_id)
     if customer is None:
         return
-    customer["paymentCount"] = int(customer.get("paymentCount") or 0) + 1
-    customer["lastPaymentTime"] = at
-    _set_revenue(customer, _revenue(customer) + amount)
-    tx.put(ctx.namespace, CUSTOMERS, customer)
+    count = int(customer.get("paymentCount") or 0) + 1
+    tx.update(ctx.namespace, CUSTOMERS, customer_id, {
+        "paymentCount": count, "lastPaymentTime": at,
+        **_revenue_members(_revenue(customer) + amount, count)})
 
 
 def count_refund(tx: Transaction, ctx: Context, customer_id: str, amount: float) -> None:
     """A refund of ``amount``: less revenue, the same number of payments."""
-    customer = tx.get(ctx.namespace, CUSTOMERS, customer_id)
+    customer = tx.read(ctx.namespace, CUSTOMERS, customer_id)
     if customer is None:
         return
-    _set_revenue(customer, max(_revenue(customer) - amount, 0))
-    tx.put(ctx.namespace, CUSTOMERS, customer)
+    tx.update(ctx.namespace, CUSTOMERS, customer_id, _revenue_members(
+        max(_revenue(customer) - amount, 0), int(customer.get("paymentCount") or 0)))
 
 
 def _revenue(customer: dict[str, Any]) -> float:
@@ -54,7 +54,7 @@ def _money(amount: float) -> dict[str, Any]:
     return {"currency": REPORTING_CURRENCY, "amount": value, "amountUsd": value}
 
 
-def _set_revenue(customer: dict[str, Any], revenue: float) -> None:
-    count = int(customer.get("paymentCount") or 0)
-    customer["lifetimeRevenue"] = _money(revenue)
-    customer["averageValue"] = _money(revenue / count if count else 0)
+def _revenue_members(revenue: float, count: int) -> dict[str, Any]:
+    """``lifetimeRevenue`` and ``averageValue`` for ``revenue`` over ``count`` payments."""
+    return {"lifetimeRevenue": _money(revenue),
+            "averageValue": _money(revenue / count if count else 0)}

@@ -348,21 +348,20 @@ def record_payment(tx: Transaction, ctx: Context, instrument_id: str, *, approve
     """
     if not approved:
         return
-    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    instrument = tx.read(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
     if instrument is None:
         return
-    changed = activated = False
+    changes: dict[str, Any] = {}
     if instrument.get("status") == "inactive":
-        instrument["status"] = "active"
-        changed = activated = True
+        changes["status"] = "active"
     if payment and instrument.get("lastPaymentTime") != at:
-        instrument["lastPaymentTime"] = at
-        changed = True
-    if changed:
-        instrument["revision"] = instrument.get("revision", 1) + 1
-        instrument["updatedTime"] = format_time(ctx.clock.now())
-        tx.put(ctx.namespace, PAYMENT_INSTRUMENTS, instrument)
-    if activated:
+        changes["lastPaymentTime"] = at
+    if not changes:
+        return
+    changes["revision"] = instrument.get("revision", 1) + 1
+    changes["updatedTime"] = format_time(ctx.clock.now())
+    instrument = tx.update(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id, changes)
+    if "status" in changes:
         _modified(tx, ctx, instrument)
 
 

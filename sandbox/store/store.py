@@ -473,6 +473,25 @@ class Transaction:
         self._table(namespace, kind).put(number, copy_document(document))
         return False
 
+    def update(self, namespace: str, kind: str, doc_id: str,
+               changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Give a stored document new top-level members; return the new version (to read), or
+        None when there is no such document. Only ``changes`` are copied in: the other members
+        are shared with the version replaced, which no write ever changes, so a counter's bump
+        does not copy the whole customer twice as ``get`` and ``put`` would.
+
+        :raises ValueError: when ``changes`` would change the document's ``id``.
+        """
+        if "id" in changes and changes["id"] != doc_id:
+            raise ValueError("update cannot change a document's id; delete and insert instead")
+        number = self._ids(namespace, kind).get(doc_id)
+        if number is None:
+            return None
+        current = self._documents(namespace, kind)[str(number)]
+        updated = {**current, **copy_document(dict(changes))}
+        self._table(namespace, kind).put(number, updated)
+        return updated
+
     def delete(self, namespace: str, kind: str, doc_id: str) -> bool:
         number = self._ids(namespace, kind).pop(doc_id, None)
         if number is None:
