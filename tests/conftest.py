@@ -15,6 +15,7 @@ import pytest
 from helpers import API_KEY, OTHER_KEY, ApiClient, LiveSandbox, free_port
 
 from sandbox import create_app
+from sandbox.store import guard_stored_documents
 
 __all__ = ("API_KEY", "OTHER_KEY", "ApiClient", "LiveSandbox", "free_port")
 
@@ -28,6 +29,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.served)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stored_documents_refuse_changes() -> Iterator[None]:
+    """Lists, reads in place and counters share stored documents with their readers instead of
+    copying them; every in-process test runs with those documents refusing changes, so code that
+    changes one it only read fails here rather than corrupting state unseen."""
+    guard_stored_documents()
+    yield
+    guard_stored_documents(False)
 
 
 @pytest.fixture(autouse=True)

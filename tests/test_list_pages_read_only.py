@@ -4,8 +4,7 @@ read when the document changes later is in test_list_indexes.py.)"""
 
 from __future__ import annotations
 
-import copy
-
+from sandbox.store import copy_document
 from tests.helpers import API_KEY, WEBSITE, card
 
 KINDS = ("customers", "transactions", "payment-instruments", "webhooks",
@@ -16,7 +15,8 @@ def _everything(app) -> dict:
     state = app.extensions["sandbox"]
     namespace = state.namespace_for(API_KEY).id
     with state.store.transaction() as tx:
-        return {kind: copy.deepcopy(list(tx.view(namespace, kind))) for kind in KINDS}
+        return {kind: [copy_document(document) for document in tx.view(namespace, kind)]
+                for kind in KINDS}
 
 
 def test_listing_every_resource_changes_no_stored_document(client, app):

@@ -82,6 +82,28 @@ def test_a_failed_update_is_rolled_back(store):
     assert store.get(NS, "customers", "a") == {"id": "a", "count": 1}
 
 
+def test_stored_documents_refuse_changes_in_place_while_copies_take_them(store):
+    # The suite runs with guard_stored_documents() on (conftest.py): a service that changes a
+    # document it read in place, instead of a copy, fails its test.
+    with store.transaction() as tx:
+        tx.insert(NS, "customers", {"id": "a", "tags": [{"name": "vip"}], "count": 1})
+        tx.update(NS, "customers", "a", {"count": 2})
+        stored = tx.read(NS, "customers", "a")
+        for change in (lambda: stored.update(count=3), lambda: stored.pop("count"),
+                       lambda: stored["tags"].append({}), lambda: stored["tags"][0].clear(),
+                       lambda: stored.__setitem__("count", 3)):
+            with pytest.raises(TypeError, match="read-only"):
+                change()
+        assert next(iter(tx.view(NS, "customers"))) is stored
+        copy = tx.get(NS, "customers", "a")
+        copy["tags"].append({"name": "new"})
+        copy["count"] = 3
+        tx.put(NS, "customers", copy)
+
+    assert store.get(NS, "customers", "a") == {
+        "id": "a", "tags": [{"name": "vip"}, {"name": "new"}], "count": 3}
+
+
 def test_duplicate_ids_are_refused(store):
     insert(store, "a")
 

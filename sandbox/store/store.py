@@ -27,10 +27,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .tables import Change, IndexedTable, IndexSpec, JournaledTable, LiveTables, Tables
+from .tables import (
+    Change,
+    IndexedTable,
+    IndexSpec,
+    JournaledTable,
+    LiveTables,
+    Tables,
+    read_only_copy,
+)
 from .wal import StorageError, WriteAheadLog, WriteFailed
 
-__all__ = ("Store", "Transaction", "DuplicateId", "copy_document")
+__all__ = ("Store", "Transaction", "DuplicateId", "copy_document", "guard_stored_documents")
 
 log = logging.getLogger("sandbox.store")
 
@@ -62,6 +70,20 @@ def copy_document(value: Any) -> Any:
     if isinstance(value, list):
         return [copy_document(item) for item in value]
     return value
+
+
+#: How documents are copied into the store: plain copies, or read-only ones once
+#: ``guard_stored_documents`` is on.
+_copy_in: Callable[[Any], Any] = copy_document
+
+
+def guard_stored_documents(enabled: bool = True) -> None:
+    """Store read-only copies from now on, so that code changing a document it read from
+    ``view``, ``read`` or ``indexed`` (which are the stored documents, not copies) fails at
+    once with a TypeError instead of changing stored state unseen. The test suite turns this on;
+    it costs a little on every write, so a served sandbox leaves it off."""
+    global _copy_in
+    _copy_in = read_only_copy if enabled else copy_document
 
 
 def _without_gc(load: Callable[[], Any]) -> Any:
@@ -461,7 +483,7 @@ class Transaction:
         index = self._ids(namespace, kind)
         if document["id"] in index:
             raise DuplicateId(document["id"])
-        index[document["id"]] = self._table(namespace, kind).insert(copy_document(document))
+        index[document["id"]] = self._table(namespace, kind).insert(_copy_in(document))
         self._live.keep_index(live_table(namespace, kind), index)
 
     def put(self, namespace: str, kind: str, document: dict[str, Any]) -> bool:
@@ -470,7 +492,7 @@ class Transaction:
         if number is None:
             self.insert(namespace, kind, document)
             return True
-        self._table(namespace, kind).put(number, copy_document(document))
+        self._table(namespace, kind).put(number, _copy_in(document))
         return False
 
     def update(self, namespace: str, kind: str, doc_id: str,
@@ -489,6 +511,8 @@ class Transaction:
             return None
         current = self._documents(namespace, kind)[str(number)]
         updated = {**current, **copy_document(dict(changes))}
+        if _copy_in is not copy_document:  # guarded: the new version refuses changes too
+            updated = _copy_in(updated)
         self._table(namespace, kind).put(number, updated)
         return updated
 

@@ -101,6 +101,34 @@ class Change(NamedTuple):
             raise ValueError(f"unknown change kind {op!r}")
 
 
+class _ReadOnly:
+    """Refuses any change in place: stored documents are shared with every reader."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a stored document is read-only: change a copy_document() of it and "
+                        "write that back")
+
+
+class ReadOnlyDict(_ReadOnly, dict):
+    __setitem__ = __delitem__ = __ior__ = _ReadOnly._refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _ReadOnly._refuse  # type: ignore[assignment]
+
+
+class ReadOnlyList(_ReadOnly, list):
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _ReadOnly._refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = \
+        _ReadOnly._refuse  # type: ignore[assignment]
+
+
+def read_only_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data whose dicts and lists refuse changes."""
+    if isinstance(value, dict):
+        return ReadOnlyDict((key, read_only_copy(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return ReadOnlyList(read_only_copy(item) for item in value)
+    return value
+
+
 Recorder = Callable[[Change, Any], None]
 
 
@@ -135,8 +163,9 @@ class JournaledTable(Table):
         return doc_id
 
     def put(self, doc_id: int, document: Mapping) -> None:
-        """Store ``document`` under ``doc_id``, replacing what was there."""
-        stored = dict(document)
+        """Store ``document`` under ``doc_id``, replacing what was there (a read-only document
+        as it is, anything else as a plain dict of its members)."""
+        stored = document if type(document) is ReadOnlyDict else dict(document)
         raw = self._raw(create=True)
         before = raw.get(str(doc_id))
         raw[str(doc_id)] = stored
