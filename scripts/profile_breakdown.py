@@ -5,7 +5,7 @@ Each sample is counted once, in the first part (in table order) that any frame o
 belongs to, so the shares add up to 100%; whatever matches no part is the HTTP server's. Record
 a profile of the served sandbox under load and read it::
 
-    py-spy record -p <server pid> -r 500 -d 8 -f speedscope -o create.json
+    .venv/bin/py-spy record -p <server pid> -r 500 -d 8 -f speedscope -o create.json
     .venv/bin/python -m scripts.profile_breakdown create.json [other.json ...]
 
 With several files, each gets a column.
