@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ("ListedResource", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS", "CUSTOMERS",
-           "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
+__all__ = ("ListedResource", "LIST_PARAMETERS", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS",
+           "CUSTOMERS", "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
            "WEBHOOK_TRACKING")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
 TEXT, INSTANT, NUMBER, BOOLEAN, TAGS = "text", "date-time", "number", "boolean", "tags"
+
+#: Every query parameter a list can take.
+LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q", "fields", "expand")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +50,9 @@ class ListedResource:
     #: The order of a list given no ``sort``: insertion order, or its reverse when True (the
     #: newest first, as a log is read).
     newest_first: bool = False
+    #: The query parameters its list takes (those Rebilly's SDK sends for it); any other is
+    #: ignored, and the OpenAPI document shows only these.
+    parameters: tuple[str, ...] = LIST_PARAMETERS
 
 
 CUSTOMERS = ListedResource(
@@ -191,6 +197,7 @@ WEBHOOKS = ListedResource(
     table="webhooks",
     singular="webhook",
     plural="Webhooks",
+    parameters=("limit", "offset", "filter"),
     sortable={},
     filterable={
         "id": TEXT,
@@ -209,6 +216,7 @@ WEBHOOK_CREDENTIALS = ListedResource(
     table="service-credentials",
     singular="service credential",
     plural="Service credentials",
+    parameters=("limit", "offset", "filter"),
     sortable={},
     filterable={
         "id": TEXT,
@@ -221,40 +229,30 @@ WEBHOOK_CREDENTIALS = ListedResource(
 )
 
 
+#: What the tracking log sorts and filters on: an entry's own members, then its times.
+_TRACKING_MEMBERS = {
+    "id": TEXT,
+    "eventType": TEXT,
+    "entityId": TEXT,
+    "status": NUMBER,
+    "source": TEXT,
+    "attempt": NUMBER,
+    "duration": NUMBER,
+    "url": TEXT,
+    "method": TEXT,
+}
+_TRACKING_TIMES = {"initiatedTime": INSTANT, "sentTime": INSTANT}
+
 #: The webhook tracking log (one entry per delivery attempt), newest first unless sorted; the JS
 #: SDK's ``getAllWebhookTrackingLogs`` sends limit, offset, sort, filter and q.
 WEBHOOK_TRACKING = ListedResource(
     table="webhook-tracking",
     singular="webhook tracking entry",
     plural="Webhook tracking entries",
-    sortable={
-        "id": TEXT,
-        "eventType": TEXT,
-        "entityId": TEXT,
-        "status": NUMBER,
-        "source": TEXT,
-        "attempt": NUMBER,
-        "duration": NUMBER,
-        "url": TEXT,
-        "method": TEXT,
-        "initiatedTime": INSTANT,
-        "sentTime": INSTANT,
-    },
-    filterable={
-        "id": TEXT,
-        "eventType": TEXT,
-        "entityId": TEXT,
-        "status": NUMBER,
-        "source": TEXT,
-        "attempt": NUMBER,
-        "duration": NUMBER,
-        "url": TEXT,
-        "method": TEXT,
-        "webhookId": TEXT,
-        "organizationId": TEXT,
-        "initiatedTime": INSTANT,
-        "sentTime": INSTANT,
-    },
+    parameters=("limit", "offset", "sort", "filter", "q"),
+    sortable={**_TRACKING_MEMBERS, **_TRACKING_TIMES},
+    filterable={**_TRACKING_MEMBERS, "webhookId": TEXT, "organizationId": TEXT,
+                **_TRACKING_TIMES},
     searched=("url", "eventType", "entityId"),
     searched_description="url, eventType and entityId",
     sort_example="-initiatedTime",

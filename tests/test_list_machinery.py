@@ -205,3 +205,18 @@ def test_openapi_parameters_carry_the_schema_limits():
     assert parameters["q"]["description"] == ("Case-insensitive partial match on name and "
                                               "maker's city.")
     assert "such as -weight;" in parameters["sort"]["description"]
+
+
+def test_a_resource_takes_only_the_parameters_it_declares():
+    gadgets = ListedResource(table="gadgets", singular="gadget", plural="Gadgets",
+                             sortable={"name": TEXT}, filterable={"name": TEXT},
+                             parameters=("limit", "offset", "filter"))
+    query = load_list_query(gadgets, MultiDict([("limit", "5"), ("sort", "-name"),
+                                                ("q", "x"), ("filter", "name:a")]))
+
+    assert (query.limit, query.sort, query.q) == (5, (), None)
+    assert [check.field for check in query.filters] == ["name"]
+    assert [parameter["name"] for parameter in list_query_parameters(gadgets)] == [
+        "limit", "offset", "filter"]
+    with pytest.raises(ValidationFailed):  # a declared parameter is still checked
+        load_list_query(gadgets, {"limit": "5000"})

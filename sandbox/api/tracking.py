@@ -18,16 +18,11 @@ from .routing import add_route, load_body, service_context
 
 __all__ = ()
 
-#: The list parameters the log takes (those the JS SDK sends); any other is ignored.
-_LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q")
-
 webhook_schema = WebhookSchema()
 
 
 def list_tracking() -> Response:
-    query = load_list_query(WEBHOOK_TRACKING, {name: request.args.getlist(name)
-                                               for name in _LIST_PARAMETERS
-                                               if name in request.args})
+    query = load_list_query(WEBHOOK_TRACKING, request.args)
     page = service.list_entries(service_context(), query)
     return page_response(page.documents, page.total, query.limit, query.offset)
 

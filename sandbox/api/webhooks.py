@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Response, request
 
-from ..resources import WEBHOOK_CREDENTIALS, WEBHOOKS, ListedResource
+from ..resources import WEBHOOK_CREDENTIALS, WEBHOOKS
 from ..schemas.list_query import load_list_query
 from ..schemas.webhook import CredentialSchema, WebhookSchema
 from ..services import events
@@ -34,9 +34,6 @@ from .routing import add_route, base_url, load_body, service_context
 credential_schema = CredentialSchema()
 webhook_schema = WebhookSchema()
 
-#: The list parameters these lists take; any other is ignored.
-_LIST_PARAMETERS = ("limit", "offset", "filter")
-
 events.register_presenter(
     "customer", lambda document, base, has_lead_source=False: customer_body(
         document, base, lead_source=has_lead_source))
@@ -44,11 +41,6 @@ events.register_presenter("payment-instrument", lambda document, base: instrumen
     document, base))
 events.register_presenter("transaction", lambda document, base: show_transaction(
     document, None, base))
-
-
-def _list_query(resource: ListedResource) -> ListQuery:
-    return load_list_query(resource, {name: request.args.getlist(name)
-                                      for name in _LIST_PARAMETERS if name in request.args})
 
 
 def _page(bodies: list[dict[str, Any]], total: int, query: ListQuery) -> Response:
@@ -76,7 +68,7 @@ def get_credential(credential_id: str) -> Response:
 
 
 def list_credentials() -> Response:
-    query = _list_query(WEBHOOK_CREDENTIALS)
+    query = load_list_query(WEBHOOK_CREDENTIALS, request.args)
     page = service.list_credentials(service_context(), query)
     return _page([credential_body(credential, base_url()) for credential in page.documents],
                  page.total, query)
@@ -88,7 +80,7 @@ def post_webhook() -> Response:
 
 
 def list_webhooks() -> Response:
-    query = _list_query(WEBHOOKS)
+    query = load_list_query(WEBHOOKS, request.args)
     page = service.list_webhooks(service_context(), query)
     return _page([webhook_body(webhook, base_url()) for webhook in page.documents],
                  page.total, query)

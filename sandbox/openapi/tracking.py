@@ -18,15 +18,9 @@ from .components import (
 __all__ = ("tracking_operations", "TRACKING_ENTRY")
 
 _TEXT = {"type": "string"}
-_LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q")
 
 _ENTRY_ID = {"name": "entry_id", "in": "path", "required": True,
              "description": "A tracking entry id (hook_log_…).", "schema": _TEXT}
-
-
-def _list_parameters() -> list[dict[str, Any]]:
-    return [parameter for parameter in list_query_parameters(WEBHOOK_TRACKING)
-            if parameter["name"] in _LIST_PARAMETERS]
 
 
 def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
@@ -36,7 +30,7 @@ def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
         "/tracking/webhooks": {"get": {
             "operationId": "listWebhookTracking", "tags": tags,
             "summary": "The namespace's webhook delivery attempts, newest first unless sorted.",
-            "parameters": _list_parameters(),
+            "parameters": list_query_parameters(WEBHOOK_TRACKING),
             "responses": {"200": json_answer(
                 {"type": "array", "items": TRACKING_ENTRY}, "The page.",
                 headers=PAGING_HEADERS),

@@ -19,7 +19,6 @@ from .components import (
 
 __all__ = ("webhook_operations",)
 
-_LIST_PARAMETERS = ("limit", "offset", "filter")
 _WEBHOOK_ID = {"name": "webhook_id", "in": "path", "required": True,
                "description": "A webhook id (hook_… or one chosen with PUT).",
                "schema": {"type": "string"}}
@@ -54,11 +53,6 @@ _CREDENTIAL_ANSWER = {
 }
 
 
-def _list_parameters(resource: Any) -> list[dict[str, Any]]:
-    return [parameter for parameter in list_query_parameters(resource)
-            if parameter["name"] in _LIST_PARAMETERS]
-
-
 def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
     """``/service-credentials/webhook``, ``/webhooks`` and their member routes."""
     credential_tags, webhook_tags = ["Service credentials"], ["Webhooks"]
@@ -79,7 +73,7 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "get": {
                 "operationId": "listWebhookCredentials", "tags": credential_tags,
                 "summary": "A page of the namespace's webhook credentials.",
-                "parameters": _list_parameters(WEBHOOK_CREDENTIALS),
+                "parameters": list_query_parameters(WEBHOOK_CREDENTIALS),
                 "responses": {"200": json_answer({"type": "array", "items": _CREDENTIAL_ANSWER},
                                                  "The page, as a bare array.",
                                                  headers=PAGING_HEADERS),
@@ -106,7 +100,7 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "get": {
                 "operationId": "listWebhooks", "tags": webhook_tags,
                 "summary": "A page of the namespace's webhooks.",
-                "parameters": _list_parameters(WEBHOOKS),
+                "parameters": list_query_parameters(WEBHOOKS),
                 "responses": {"200": json_answer({"type": "array", "items": webhook},
                                                  "The page, as a bare array.",
                                                  headers=PAGING_HEADERS),

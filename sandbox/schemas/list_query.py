@@ -178,14 +178,16 @@ class ListQuerySchema(Schema):
             value = args.get(name)
             return [] if value is None else value if isinstance(value, list) else [value]
 
+        taken = self.resource.parameters  # any other parameter is ignored
         data: dict[str, Any] = {}
         for name in ("limit", "offset", "q", "fields", "expand"):
-            values = every(name)
+            values = every(name) if name in taken else []
             if values:
                 data[name] = values[0]
-        if every("sort"):
+        if "sort" in taken and every("sort"):
             data["sort"] = every("sort")
-        filters = [value for value in every("filter") if value.strip()]
+        filters = [value for value in every("filter") if value.strip()] \
+            if "filter" in taken else []
         if filters:
             data["filter"] = ";".join(filters)
         return data
@@ -260,8 +262,10 @@ def load_expand(resource: ListedResource, raw: str | None) -> tuple[str, ...]:
 
 
 def list_query_parameters(resource: ListedResource) -> list[dict[str, Any]]:
-    """The list's query parameters as OpenAPI parameter objects, from the schema's own fields."""
-    return [_parameter(name, field) for name, field in _schema(resource).fields.items()]
+    """The query parameters the resource's list takes, as OpenAPI parameter objects, from the
+    schema's own fields."""
+    return [_parameter(name, field) for name, field in _schema(resource).fields.items()
+            if name in resource.parameters]
 
 
 def expand_parameter(resource: ListedResource) -> dict[str, Any]:
