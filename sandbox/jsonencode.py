@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ("dumps", "dumps_text")
+__all__ = ("dumps",)
 
 
 def dumps(value: Any) -> bytes:
@@ -24,16 +24,4 @@ def dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError:
-        return _fallback(value).encode("ascii")
-
-
-def dumps_text(value: Any) -> str:
-    """``dumps`` as text, for writers that take ``str``."""
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except TypeError:
-        return _fallback(value)
-
-
-def _fallback(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":")).encode("ascii")

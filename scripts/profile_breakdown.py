@@ -26,10 +26,6 @@ def _in(*suffixes: str) -> Callable[[Frame], bool]:
     return lambda frame: frame[0].endswith(suffixes)
 
 
-def _named(*names: str) -> Callable[[Frame], bool]:
-    return lambda frame: frame[1] in names
-
-
 #: The parts of a request, in table order; a sample goes to the first whose test a frame passes.
 PARTS: list[tuple[str, Callable[[Frame], bool]]] = [
     ("store transaction + write-ahead log", lambda frame: "sandbox/store/" in frame[0]),
@@ -38,8 +34,8 @@ PARTS: list[tuple[str, Callable[[Frame], bool]]] = [
      lambda frame: frame[1] in ("load_body", "parse_json_object") or "/marshmallow/" in frame[0]),
     ("per-request log line",
      lambda frame: frame[0].endswith("sandbox/requestlog.py") or "/logging/" in frame[0]),
-    ("request journal", lambda frame: _named("_journal", "_journal_unrouted")(frame)
-     or _in("sandbox/requestjournal.py")(frame)),
+    ("request journal", lambda frame: frame[1] in ("_journal", "_journal_unrouted")
+     or frame[0].endswith("sandbox/requestjournal.py")),
     ("fault decision", _in("sandbox/api/faulting.py", "sandbox/faults.py")),
     ("auth, seeding, rate limit",
      _in("sandbox/auth.py", "sandbox/seeding.py", "sandbox/ratelimit.py")),
