@@ -25,10 +25,10 @@ from ..schemas.transaction import (
 from .components import (
     CREATED_HEADERS,
     JSON,
-    PAGING_HEADERS,
     RATE_LIMITED,
     error_refs,
     json_answer,
+    list_operation,
     path_parameters_of,
     request_body,
 )
@@ -58,16 +58,10 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"201": json_answer(customer, "Created.", headers=CREATED_HEADERS),
                               **error_refs(400, 401, 413, 422, 429)},
             },
-            "get": {
-                "operationId": "listCustomers", "tags": ["Customers"],
-                "summary": "A page of the namespace's customers.",
-                "parameters": [*CUSTOMER_LIST_PARAMETERS, "expand"],
-                "responses": {"200": json_answer(
-                    {"type": "array", "items": CustomerResponseSchema(partial=True)},
-                    "The page, as a bare array; with fields, only the members named.",
-                    headers=PAGING_HEADERS),
-                    **error_refs(401, 422)},
-            },
+            "get": list_operation("listCustomers", ["Customers"],
+                                  "A page of the namespace's customers.",
+                                  [*CUSTOMER_LIST_PARAMETERS, "expand"],
+                                  CustomerResponseSchema(partial=True)),
         },
         "/customers/{customer_id}": {
             "get": {
@@ -177,16 +171,9 @@ def _transaction_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"201": created, "409": CONFLICT,
                               **error_refs(400, 401, 413, 422, 429)},
             },
-            "get": {
-                "operationId": "listTransactions", "tags": tags,
-                "summary": "A page of the namespace's transactions.",
-                "parameters": list_query_parameters(TRANSACTIONS),
-                "responses": {"200": json_answer(
-                    {"type": "array", "items": {"type": "object"}},
-                    "The page, as a bare array; with fields, only the members named.",
-                    headers=PAGING_HEADERS),
-                    **error_refs(401, 422)},
-            },
+            "get": list_operation("listTransactions", tags,
+                                  "A page of the namespace's transactions.",
+                                  list_query_parameters(TRANSACTIONS), {"type": "object"}),
         },
         "/transactions/{transaction_id}": {
             "get": {

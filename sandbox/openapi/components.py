@@ -21,7 +21,8 @@ from .customer_list import CUSTOMER_EXPAND_PARAMETER, CUSTOMER_LIST_PARAMETERS
 
 __all__ = ("JSON", "NAMESPACE", "OPTIONAL_NAMESPACE", "schema_name", "custom_fields",
            "json_answer", "request_body", "header_refs", "error_refs", "RATE_LIMITED",
-           "CREATED_HEADERS", "PAGING_HEADERS", "path_parameters_of", "add_components")
+           "CREATED_HEADERS", "PAGING_HEADERS", "list_operation", "path_parameters_of",
+           "add_components")
 
 JSON = "application/json"
 #: The header parameters naming the namespace an admin call acts on.
@@ -81,6 +82,19 @@ def request_body(schema: Any) -> dict[str, Any]:
 RATE_LIMITED = header_refs("X-RateLimit-Limit", "X-RateLimit-Remaining")
 CREATED_HEADERS = {**header_refs("Location"), **RATE_LIMITED}
 PAGING_HEADERS = header_refs("Pagination-Total", "Pagination-Limit", "Pagination-Offset")
+
+#: How most list pages are described.
+FIELDS_PAGE = "The page, as a bare array; with fields, only the members named."
+
+
+def list_operation(operation_id: str, tags: list[str], summary: str, parameters: list[Any],
+                   item: Any, description: str = FIELDS_PAGE) -> dict[str, Any]:
+    """A list's GET: a bare array of ``item`` with the Pagination-* headers, or a 401 or 422."""
+    return {"operationId": operation_id, "tags": tags, "summary": summary,
+            "parameters": parameters,
+            "responses": {"200": json_answer({"type": "array", "items": item}, description,
+                                             headers=PAGING_HEADERS),
+                          **error_refs(401, 422)}}
 
 
 ERRORS = {

@@ -11,10 +11,10 @@ from ..schemas.list_query import list_query_parameters
 from ..schemas.responses import PaymentInstrumentResponseSchema, ProblemSchema
 from .components import (
     CREATED_HEADERS,
-    PAGING_HEADERS,
     RATE_LIMITED,
     error_refs,
     json_answer,
+    list_operation,
     request_body,
 )
 
@@ -43,16 +43,9 @@ def instrument_operations() -> dict[str, dict[str, dict[str, Any]]]:
                                              "serves it.", headers=CREATED_HEADERS),
                     **error_refs(400, 401, 413, 422, 429)},
             },
-            "get": {
-                "operationId": "listPaymentInstruments", "tags": tags,
-                "summary": "A page of the namespace's payment instruments.",
-                "parameters": list_query_parameters(PAYMENT_INSTRUMENTS),
-                "responses": {"200": json_answer(
-                    {"type": "array", "items": card(partial=True)},
-                    "The page, as a bare array; with fields, only the members named.",
-                    headers=PAGING_HEADERS),
-                    **error_refs(401, 422)},
-            },
+            "get": list_operation("listPaymentInstruments", tags,
+                                  "A page of the namespace's payment instruments.",
+                                  list_query_parameters(PAYMENT_INSTRUMENTS), card(partial=True)),
         },
         "/payment-instruments/{instrument_id}": {
             "get": {

@@ -10,9 +10,9 @@ from ..schemas.tracking import TRACKING_ENTRY
 from ..schemas.webhook import WebhookSchema
 from .components import (
     JSON,
-    PAGING_HEADERS,
     error_refs,
     json_answer,
+    list_operation,
 )
 
 __all__ = ("tracking_operations", "TRACKING_ENTRY")
@@ -27,14 +27,10 @@ def tracking_operations() -> dict[str, dict[str, dict[str, Any]]]:
     tags = ["Webhook tracking"]
     done = {"description": "Done."}
     return {
-        "/tracking/webhooks": {"get": {
-            "operationId": "listWebhookTracking", "tags": tags,
-            "summary": "The namespace's webhook delivery attempts, newest first unless sorted.",
-            "parameters": list_query_parameters(WEBHOOK_TRACKING),
-            "responses": {"200": json_answer(
-                {"type": "array", "items": TRACKING_ENTRY}, "The page.",
-                headers=PAGING_HEADERS),
-                **error_refs(401, 422)}}},
+        "/tracking/webhooks": {"get": list_operation(
+            "listWebhookTracking", tags,
+            "The namespace's webhook delivery attempts, newest first unless sorted.",
+            list_query_parameters(WEBHOOK_TRACKING), TRACKING_ENTRY, "The page.")},
         "/tracking/webhooks/{entry_id}": {"get": {
             "operationId": "getWebhookTracking", "tags": tags,
             "summary": "One delivery attempt.", "parameters": [_ENTRY_ID],

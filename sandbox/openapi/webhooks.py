@@ -10,10 +10,10 @@ from ..schemas.list_query import list_query_parameters
 from ..schemas.webhook import CredentialSchema, WebhookSchema
 from .components import (
     CREATED_HEADERS,
-    PAGING_HEADERS,
     RATE_LIMITED,
     error_refs,
     json_answer,
+    list_operation,
     request_body,
 )
 
@@ -70,15 +70,10 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
                                                            "serves it.", headers=CREATED_HEADERS),
                     **error_refs(400, 401, 413, 422, 429)},
             },
-            "get": {
-                "operationId": "listWebhookCredentials", "tags": credential_tags,
-                "summary": "A page of the namespace's webhook credentials.",
-                "parameters": list_query_parameters(WEBHOOK_CREDENTIALS),
-                "responses": {"200": json_answer({"type": "array", "items": _CREDENTIAL_ANSWER},
-                                                 "The page, as a bare array.",
-                                                 headers=PAGING_HEADERS),
-                              **error_refs(401, 422)},
-            },
+            "get": list_operation("listWebhookCredentials", credential_tags,
+                                  "A page of the namespace's webhook credentials.",
+                                  list_query_parameters(WEBHOOK_CREDENTIALS), _CREDENTIAL_ANSWER,
+                                  "The page, as a bare array."),
         },
         "/service-credentials/webhook/{credential_id}": {
             "get": {
@@ -97,15 +92,10 @@ def webhook_operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"201": json_answer(webhook, "Created.", headers=CREATED_HEADERS),
                               **error_refs(400, 401, 413, 422, 429)},
             },
-            "get": {
-                "operationId": "listWebhooks", "tags": webhook_tags,
-                "summary": "A page of the namespace's webhooks.",
-                "parameters": list_query_parameters(WEBHOOKS),
-                "responses": {"200": json_answer({"type": "array", "items": webhook},
-                                                 "The page, as a bare array.",
-                                                 headers=PAGING_HEADERS),
-                              **error_refs(401, 422)},
-            },
+            "get": list_operation("listWebhooks", webhook_tags,
+                                  "A page of the namespace's webhooks.",
+                                  list_query_parameters(WEBHOOKS), webhook,
+                                  "The page, as a bare array."),
         },
         "/webhooks/{webhook_id}": {
             "get": {
