@@ -11,37 +11,36 @@ answer, a 3xx (redirects are never followed), a timeout or a connection error, t
 through the admin API brings it on; after ``attempts`` attempts the delivery is ``failed``.
 
 Bounded: one scheduler thread and ``POOL_SIZE`` sender threads (greenlets once gevent patched
-the process), each attempt given ``timeout`` seconds, a response read up to ``RESPONSE_CAP``
-bytes, and at most ``max_pending`` waiting deliveries per namespace (a new one beyond it is
-failed at once). Nothing here runs on the request path.
+the process), at most one of them per namespace at a time, each attempt ended at its deadline of
+``timeout`` seconds for the whole of it and at most ``RESPONSE_CAP`` bytes of any answer read
+(``outbound.send``), the target policy of ``--webhook-allow`` checked at every attempt, and at
+most ``max_pending`` waiting deliveries per namespace (a new one beyond it is failed at once).
+Nothing here runs on the request path. An attempt made but not recorded (the store refused the
+write) is recorded when the delivery's turn comes again, never sent twice while the process runs.
 """
 
 from __future__ import annotations
 
 import heapq
-import ipaddress
 import itertools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
+from . import outbound
 from .faults import Decision, FaultRegistry
 from .ids import Clock, IdGenerator, format_time
 from .services.events import DELIVERIES
 from .services.tracking import record_attempt
-
-if TYPE_CHECKING:
-    import requests
 from .store import Store
 from .version import __version__
 
-__all__ = ("DeliveryWorker", "USER_AGENT", "POOL_SIZE", "RESPONSE_CAP", "host_allowed")
+__all__ = ("DeliveryWorker", "USER_AGENT", "POOL_SIZE", "RESPONSE_CAP")
 
 USER_AGENT = f"rebilly-sandbox/{__version__}"
 #: Deliveries sent at once, whatever the number of namespaces and receivers.
@@ -62,32 +61,6 @@ log = logging.getLogger("sandbox")
 Key = tuple[str, str]  # (namespace, delivery id)
 
 
-def host_allowed(url: str, allowed: Iterable[str]) -> bool:
-    """Whether ``--webhook-allow`` lets a delivery go to ``url``: no list allows every URL; a
-    name matches itself or ``*.suffix``, an IP address a listed address or CIDR. Names are not
-    resolved."""
-    allowed = tuple(allowed)
-    if not allowed:
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    for entry in allowed:
-        entry = entry.strip().lower()
-        if address is not None:
-            try:
-                if address in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        if entry == host or (entry.startswith("*.") and host.endswith(entry[1:])):
-            return True
-    return False
-
-
 @dataclass
 class _Sent:
     """What one attempt saw, as the tracking log records it."""
@@ -100,6 +73,8 @@ class _Sent:
     request_headers: dict[str, str]
     response: str = ""
     response_headers: dict[str, str] | None = None
+    #: The target policy refused the URL: nothing was sent, and no later attempt would be.
+    refused: bool = False
 
     def as_attempt(self, number: int) -> dict[str, Any]:
         return {"status": self.status, "duration": self.duration, "initiatedTime": self.initiated,
@@ -127,7 +102,8 @@ class DeliveryWorker:
         self.attempts = config["webhook_attempts"]
         self.backoff = config["webhook_backoff_seconds"]
         self.timeout = config["webhook_timeout"]
-        self.allow = tuple(config["webhook_allow"])
+        self.policy = outbound.TargetPolicy.for_server(config["webhook_allow"],
+                                                       config.get("host", "127.0.0.1"))
         self.max_pending = config["webhook_max_pending"]
         self._cond = threading.Condition()
         self._heaps: dict[str, list[tuple[float, int, str]]] = {}
@@ -139,6 +115,9 @@ class DeliveryWorker:
         #: their receivers in the order they happened.
         self._inflight: dict[str, tuple[str, threading.Event]] = {}
         self._held: dict[str, list[str]] = {}  # reorder faults: held until overtaken
+        #: Attempts made but not recorded (the store refused the write): recorded, never sent
+        #: again, when their delivery's turn comes.
+        self._unrecorded: dict[Key, tuple[dict[str, Any], int, list[_Sent], bool]] = {}
         self._order = itertools.count()
         self._jobs: queue.Queue[Key | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -279,8 +258,10 @@ class DeliveryWorker:
                 return
             try:
                 self._attempt(*key)
-            except Exception:  # a bug must not stop the sender
-                log.exception("webhook delivery %s failed unexpectedly", key[1])
+            except Exception:  # a bug or a store that fails must not stop the sender
+                log.exception("webhook delivery %s failed unexpectedly; tried again in %s "
+                              "sandbox seconds", key[1], self._retry_seconds())
+                self._retry_later(*key)
             finally:
                 with self._cond:
                     self._inflight.pop(key[0])[1].set()
@@ -295,9 +276,12 @@ class DeliveryWorker:
         delivery a moment before this call came."""
         deadline = time.monotonic() + timeout
         self._drain(namespace, deadline)
-        with self._cond:  # held by reorder faults: after everything else
+        with self._cond:  # held by reorder faults, or not recorded: after everything else
             for owner in [namespace] if namespace else list(self._held):
                 for delivery_id in self._held.pop(owner, []):
+                    self._make_due(owner, delivery_id)
+            for owner, delivery_id in list(self._unrecorded):
+                if namespace in (None, owner):
                     self._make_due(owner, delivery_id)
         self._drain(namespace, deadline)
         return self._tally(namespace)
@@ -334,6 +318,10 @@ class DeliveryWorker:
     # -- one attempt ----------------------------------------------------------------------
 
     def _attempt(self, namespace: str, delivery_id: str) -> None:
+        unrecorded = self._unrecorded.pop((namespace, delivery_id), None)
+        if unrecorded is not None:  # sent before; only its record is missing
+            self._record(namespace, *unrecorded)
+            return
         with self.store.transaction() as tx:
             delivery = tx.get(namespace, DELIVERIES, delivery_id)
             credential = delivery and tx.get(namespace, CREDENTIALS,
@@ -349,19 +337,37 @@ class DeliveryWorker:
         if kind in ("delay", "reorder"):
             self._hold(namespace, delivery, number, decision)
             return
-        if not host_allowed(delivery["url"], self.allow):
-            sent = [self._not_sent(namespace, delivery, "Not sent: the host is not in "
-                                   "--webhook-allow.")]
-            self._finish(namespace, delivery, number, sent, final=True)
-            return
         if kind == "drop":
             sent = [self._not_sent(namespace, delivery, f"Not sent: dropped by fault rule "
                                    f"{decision.rule_id}.")]
         else:
             body = _faulted_body(delivery["body"], kind)
-            sent = [self._send(namespace, delivery, credential, body)
-                    for _ in range(2 if kind == "duplicate" else 1)]
-        self._finish(namespace, delivery, number, sent)
+            sent = [self._send(namespace, delivery, credential, body)]
+            if kind == "duplicate" and not sent[0].refused:
+                sent.append(self._send(namespace, delivery, credential, body))
+        self._record(namespace, delivery, number, sent, any(one.refused for one in sent))
+
+    def _record(self, namespace: str, delivery: dict[str, Any], number: int,
+                sent: list[_Sent], final: bool) -> None:
+        """Record an attempt that was made; when the store cannot take it (a full disk), keep
+        it in memory and record it when the delivery's turn comes again, so a receiver is never
+        sent the same attempt twice while the process runs."""
+        try:
+            self._finish(namespace, delivery, number, sent, final=final)
+        except Exception:
+            log.exception("webhook delivery %s: attempt %d made but not recorded; recorded "
+                          "again in %s sandbox seconds", delivery["id"], number,
+                          self._retry_seconds())
+            self._unrecorded[(namespace, delivery["id"])] = (delivery, number, sent, final)
+            self._retry_later(namespace, delivery["id"])
+
+    def _retry_seconds(self) -> float:
+        return max(self.backoff, 1.0)
+
+    def _retry_later(self, namespace: str, delivery_id: str) -> None:
+        """Queue a delivery whose attempt broke off again, on its namespace's clock."""
+        due = self.clock_for(namespace).now() + timedelta(seconds=self._retry_seconds())
+        self.schedule(namespace, delivery_id, due.timestamp())
 
     def _hold(self, namespace: str, delivery: dict[str, Any], number: int,
               decision: Decision) -> None:
@@ -389,32 +395,35 @@ class DeliveryWorker:
 
     def _send(self, namespace: str, delivery: dict[str, Any],
               credential: dict[str, Any] | None, body: str) -> _Sent:
+        """One request, bounded by ``outbound.send``: the deadline covers the whole attempt, a
+        digest challenge included, and at most ``RESPONSE_CAP`` bytes of any answer are read."""
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
         for header in delivery.get("headers", ()):
-            headers[header["name"]] = header["value"]
+            if header["name"].lower() not in outbound.FORBIDDEN_HEADERS:
+                headers[header["name"]] = header["value"]
         clock = self.clock_for(namespace)
         initiated = format_time(clock.now())
         started = time.perf_counter()
         sent = _Sent(status=0, duration=0, initiated=initiated, sent=initiated, request=body,
                      request_headers=dict(headers))
-        import requests  # on the first delivery: at start-up it would cost a tenth of a second
-
         try:
-            with requests.Session() as session:
-                session.trust_env = False
-                with session.request(delivery["method"], delivery["url"],
-                                     data=body.encode("utf-8"), headers=headers,
-                                     auth=_auth(credential), timeout=self.timeout,
-                                     allow_redirects=False, stream=True) as answer:
-                    sent.status = answer.status_code
-                    sent.request_headers = dict(answer.request.headers)
-                    sent.response_headers = dict(answer.headers)
-                    raw = answer.raw.read(RESPONSE_CAP, decode_content=True) or b""
-                    sent.response = raw.decode("utf-8", "replace")
-        except (requests.RequestException, ValueError, OSError) as error:
-            sent.response = f"Not answered: {type(error).__name__}"
+            answer = outbound.send(delivery["method"], delivery["url"], list(headers.items()),
+                                   body.encode("utf-8"), policy=self.policy,
+                                   timeout=self.timeout, cap=RESPONSE_CAP,
+                                   auth=(credential or {}).get("auth"))
+        except outbound.Refused as refusal:
+            sent.response = f"Not sent: {refusal}."
+            sent.refused = True
+            log.info("webhook delivery %s not sent: %s", delivery["id"], refusal)
+        except outbound.NotAnswered as error:
+            sent.response = f"Not answered: {error}"
             log.info("webhook delivery %s to %s failed: %s", delivery["id"], delivery["url"],
-                     type(error).__name__)
+                     error)
+        else:
+            sent.status = answer.status
+            sent.request_headers = answer.request_headers
+            sent.response_headers = answer.headers
+            sent.response = answer.body.decode("utf-8", "replace")
         sent.duration = round((time.perf_counter() - started) * 1000)
         sent.sent = format_time(clock.now())
         return sent
@@ -463,17 +472,6 @@ class DeliveryWorker:
             for delivery_id in self._held.pop(namespace):
                 self._make_due(namespace, delivery_id)
             self._cond.notify_all()
-
-
-def _auth(credential: dict[str, Any] | None) -> requests.auth.AuthBase | None:
-    from requests.auth import HTTPBasicAuth, HTTPDigestAuth
-
-    auth = (credential or {}).get("auth") or {}
-    if auth.get("type") == "basic":
-        return HTTPBasicAuth(auth.get("username", ""), auth.get("password", ""))
-    if auth.get("type") == "digest":
-        return HTTPDigestAuth(auth.get("username", ""), auth.get("password", ""))
-    return None
 
 
 def _faulted_body(body: str, kind: str | None) -> str:

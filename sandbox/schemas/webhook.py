@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ..outbound import FORBIDDEN_HEADERS
 from ..services.events import EVENT_TYPES, filter_fields
 from ..services.filters import FilterRefused, compile_filter
 from .base import RequestSchema, Text
@@ -77,6 +78,14 @@ class HeaderSchema(RequestSchema):
                  pattern_message="Must hold no control characters.")
     status = fields.String(load_default="active",
                            validate=validate.OneOf(["active", "inactive"]))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _not_the_senders(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """``Host``, the hop-by-hop headers and those that frame the body belong to the sender:
+        a delivery goes to its URL's host, framed by the sandbox."""
+        if data["name"].lower() in FORBIDDEN_HEADERS:
+            raise ValidationError({"name": [f"{data['name']} is set by the sandbox and cannot "
+                                            "be a webhook header."]})
 
 
 class WebhookSchema(RequestSchema):
