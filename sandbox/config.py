@@ -98,6 +98,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("seed", None, _parse_optional_int, "Make generated ids repeatable from this seed."),
     Setting("max_body_bytes", 2 * 1024 * 1024, int, "Largest request body accepted (413 above)."),
+    Setting("max_body_bytes_in_flight", 64 * 1024 * 1024, int,
+            "Request-body bytes all connections may hold at once; a body that does not fit is "
+            "a 503 with Retry-After, its bytes unread."),
     Setting("max_json_depth", 32, int, "Deepest JSON nesting accepted in a request body."),
     Setting("rate_limit", 3000, int, "Non-GET requests per window and namespace; 0 disables."),
     Setting("rate_window", 600, int, "Rate-limit window in seconds (Rebilly's sandbox: 600)."),
@@ -128,10 +131,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook_backoff_seconds", 10.0, float,
             "Sandbox-clock seconds before the second attempt, doubling for each next one."),
     Setting("webhook_timeout", 5.0, float,
-            "Seconds one delivery attempt may take (connect and answer) before it failed."),
+            "Seconds one outbound attempt (a webhook delivery or a notification) may take in "
+            "all, connecting, a digest challenge and the answer included, before it failed."),
     Setting("webhook_allow", (), _parse_key_list,
-            "Comma-separated hosts (*.example.com) and CIDRs deliveries may go to; empty: any "
-            "URL a namespace registers."),
+            "Comma-separated hosts (*.example.com) and CIDRs deliveries and notifications may "
+            "go to; empty: any but link-local and metadata addresses, and loopback only when "
+            "the sandbox listens on loopback."),
     Setting("webhook_max_pending", 1000, int,
             "Deliveries one namespace may have waiting; a new one beyond it is failed at once."),
 )
@@ -187,6 +192,9 @@ def _check(config: dict[str, Any]) -> None:
                  "webhook_max_pending"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
+    if config["max_body_bytes_in_flight"] < config["max_body_bytes"]:
+        raise ConfigError(f"max_body_bytes_in_flight must be at least max_body_bytes "
+                          f"({config['max_body_bytes']}), got {config['max_body_bytes_in_flight']}")
     if config["max_snapshots"] < 1:
         raise ConfigError(f"max_snapshots must be at least 1, got {config['max_snapshots']}")
     if config["rate_limit"] < 0:

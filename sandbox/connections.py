@@ -5,6 +5,9 @@ A connection is *idle* (waiting for a request's first byte), reading a request's
 have cost the server nothing yet, so when the server is full, or one address holds its whole
 share, the one waiting longest in those states is closed to make room: a few clients that
 connect and stop (or drip a byte at a time) cannot keep a legitimate request out.
+
+The request bodies being read share one budget of bytes (``BodyBudget``), so many connections
+each sending a large body slowly cannot grow the process past it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Hashable
 
-__all__ = ("ConnectionTable", "IDLE", "HEAD", "BODY", "BUSY")
+__all__ = ("BodyBudget", "ConnectionTable", "IDLE", "HEAD", "BODY", "BUSY")
 
 IDLE, HEAD, BODY, BUSY = "idle", "head", "body", "busy"
 _EVICTABLE = (IDLE, HEAD)
@@ -87,3 +90,25 @@ class ConnectionTable:
     def leaving(self) -> int:
         """Connections picked to close that have not closed yet."""
         return len(self._leaving)
+
+
+class BodyBudget:
+    """The request-body bytes all connections hold at once, never more than ``limit``.
+
+    Only the server's one thread reserves and releases (greenlets switch only while waiting),
+    so no lock is needed.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+
+    def reserve(self, size: int) -> bool:
+        """Take ``size`` bytes; False, taking nothing, when they do not fit beside the others."""
+        if size > self.limit - self.held:
+            return False
+        self.held += size
+        return True
+
+    def release(self, size: int) -> None:
+        self.held -= size

@@ -11,9 +11,10 @@ connection, close it without an answer or cut a body short.
 
 Slow clients are bounded: a request's head must arrive within ``head_timeout`` of its first
 byte and its body within ``body_timeout`` (however slowly it drips), the server reads the whole
-body (at most ``max_body_bytes``) before the app runs, one address holds at most its share of
-the connections, and a full server closes its longest-waiting idle or head-reading connection
-to let a new one in (``sandbox.connections``).
+body (at most ``max_body_bytes``) before the app runs, the bodies all connections hold at once
+stay within ``max_body_bytes_in_flight``, one address holds at most its share of the
+connections, and a full server closes its longest-waiting idle or head-reading connection to
+let a new one in (``sandbox.connections``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import gevent.socket
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from .connections import BODY, BUSY, HEAD, IDLE, ConnectionTable
+from .connections import BODY, BUSY, HEAD, IDLE, BodyBudget, ConnectionTable
 
 __all__ = ("Server", "NETWORK_FAULT_KEY")
 
@@ -43,6 +44,11 @@ log = logging.getLogger("sandbox")
 
 #: WSGI environ key where the app asks for a network fault: ``(kind, hang_seconds)``.
 NETWORK_FAULT_KEY = "sandbox.network_fault"
+
+#: A chunked body is read, and taken from the budget of bodies in flight, this much at a time.
+_CHUNKED_PIECE_BYTES = 64 * 1024
+#: Seconds a refused connection reads and drops what its client still sends before closing.
+_LINGER_SECONDS = 0.5
 
 
 class _Deadline(TimeoutError):
@@ -82,13 +88,26 @@ class _BufferedBody(io.BytesIO):
         pass
 
 
-def _problem_bytes(status: int, title: str, detail: str, instance: str = "") -> bytes:
+def _problem_bytes(status: int, title: str, detail: str, instance: str = "",
+                   headers: dict[str, str] | None = None) -> bytes:
     """A whole HTTP answer with a problem-JSON body, for errors found before the app runs."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status,
                        "detail": detail, "instance": instance}).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (f"HTTP/1.1 {status} {title}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+            f"Content-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n")
     return head.encode("latin-1") + body
+
+
+def _linger(sock: Any) -> None:
+    """Stop sending, then read and drop what the client still sends, for a moment: closing with
+    unread bytes would reset the connection before the client has read its answer."""
+    stop_at = time.monotonic() + _LINGER_SECONDS
+    sock.shutdown(socket.SHUT_WR)
+    while (left := stop_at - time.monotonic()) > 0:
+        sock.settimeout(left)
+        if not sock.recv(65536):
+            return
 
 
 class SandboxHandler(WSGIHandler):
@@ -106,6 +125,8 @@ class SandboxHandler(WSGIHandler):
 
     _deadline: gevent.Timeout | None = None
     _state = IDLE
+    #: Body bytes of the current request taken from the server's budget.
+    _reserved = 0
 
     def handle(self) -> None:
         table: ConnectionTable = self.server.connections
@@ -253,16 +274,19 @@ class SandboxHandler(WSGIHandler):
                 self._set_state(BUSY)
                 super().handle_one_response()
         finally:
+            self._release_body()
             self.server.in_flight -= 1
             if self.server.closed:
                 self.close_connection = True
 
     def _read_body(self) -> bool:
-        """Read the whole body before the app runs, within ``body_timeout`` and at most
-        ``max_body_bytes``; the app then sees it as a plain Content-Length body.
+        """Read the whole body before the app runs, within ``body_timeout``, at most
+        ``max_body_bytes`` and within the budget of bodies in flight; the app then sees it as a
+        plain Content-Length body.
 
         A body over the limit is not read: the app answers 413 from its length, and the
-        connection closes. False when the answer has already been sent here.
+        connection closes. A body the budget has no room for is a 503, answered here. False
+        when the answer has already been sent here.
         """
         stream = self.wsgi_input
         chunked = bool(getattr(stream, "chunked_input", False))
@@ -271,24 +295,14 @@ class SandboxHandler(WSGIHandler):
             return True
         limit = self.server.max_body_bytes
         self._set_state(BODY)
-        data = b""
+        data: bytes | None = b""
         if chunked or length <= limit:
-            try:
-                self._start_deadline(self.server.body_timeout, "body")
-                data = stream.read(limit + 1 if chunked else length)
-            except _Deadline as exc:
-                return self._refuse(408, "Request Timeout", str(exc))
-            except (ValueError, OSError):
-                return self._refuse(400, "Bad Request",
-                                    "The request body is not valid chunked encoding, or ended "
-                                    "early.")
-            finally:
-                self._cancel_deadline()
-            if not chunked and len(data) < length:
-                return self._refuse(400, "Bad Request", "The request body ended before its "
-                                    "Content-Length.")
+            data = self._body_or_refusal(stream, chunked, length, limit)
+            if data is None:
+                return False
         if len(data) > limit or length > limit:
             self.close_connection = True
+            self._give_back(self._reserved)  # the app answers 413 without the body
             length, data = max(length, len(data)), b""
         else:
             length = len(data)
@@ -296,6 +310,93 @@ class SandboxHandler(WSGIHandler):
         self.environ["CONTENT_LENGTH"] = str(length)
         self.environ["wsgi.input"] = self.wsgi_input = _BufferedBody(data)
         return True
+
+    def _body_or_refusal(self, stream: Any, chunked: bool, length: int,
+                         limit: int) -> bytes | None:
+        """The body as sent; None once a problem (408, 400 or 503) has been answered instead."""
+        try:
+            data = self._read_within_budget(stream, chunked, length, limit)
+        except _Deadline as exc:
+            self._refuse(408, "Request Timeout", str(exc))
+            return None
+        except (ValueError, OSError):
+            self._refuse(400, "Bad Request",
+                         "The request body is not valid chunked encoding, or ended early.")
+            return None
+        if data is None:
+            self._refuse_over_budget()
+            return None
+        if not chunked and len(data) < length:
+            self._refuse(400, "Bad Request", "The request body ended before its Content-Length.")
+            return None
+        return data
+
+    def _read_within_budget(self, stream: Any, chunked: bool, length: int,
+                            limit: int) -> bytes | None:
+        """The body, read within ``body_timeout``; None when the budget has no room for it.
+
+        A declared length is taken from the budget whole before a byte is read (a buffered
+        read of it sets that much memory aside at once); a chunked body as it grows.
+        """
+        if not chunked and not self._reserve(length):
+            return None
+        self._start_deadline(self.server.body_timeout, "body")
+        try:
+            return self._read_chunked(stream, limit) if chunked else stream.read(length)
+        finally:
+            self._cancel_deadline()
+
+    def _read_chunked(self, stream: Any, limit: int) -> bytes | None:
+        """A chunked body, up to ``limit`` + 1 bytes, read a piece at a time, each piece taken
+        from the budget before it is read; None when the budget has no room for the next."""
+        pieces: list[bytes] = []
+        size = 0
+        while size <= limit:
+            wanted = min(_CHUNKED_PIECE_BYTES, limit + 1 - size)
+            if not self._reserve(wanted):
+                return None
+            piece = stream.read(wanted)
+            self._give_back(wanted - len(piece))
+            pieces.append(piece)
+            size += len(piece)
+            if len(piece) < wanted:  # the body ended
+                break
+        return b"".join(pieces)
+
+    def _reserve(self, size: int) -> bool:
+        """Take ``size`` body bytes from the server's budget for this request, if they fit."""
+        if not self.server.body_budget.reserve(size):
+            return False
+        self._reserved += size
+        return True
+
+    def _give_back(self, size: int) -> None:
+        self.server.body_budget.release(size)
+        self._reserved -= size
+
+    def _release_body(self) -> None:
+        """Give the request's body bytes back to the budget, and drop what still holds them, so a
+        keep-alive connection waiting for its next request holds none."""
+        self._give_back(self._reserved)
+        self.environ = {}
+        self.wsgi_input = None
+
+    def _refuse_over_budget(self) -> None:
+        """Answer 503 with Retry-After, the rest of the body unread, and close."""
+        self._give_back(self._reserved)
+        budget = self.server.body_budget
+        log.info("refused a request body from %s: %d of %d body bytes already in flight",
+                 self._client_host, budget.held, budget.limit)
+        self.close_connection = True
+        self.status = "503"
+        detail = (f"The request bodies being read fill the budget of {budget.limit} bytes "
+                  f"(--max-body-bytes-in-flight); retry in a moment.")
+        try:
+            self.socket.sendall(_problem_bytes(503, "Service Unavailable", detail,
+                                               self.environ["PATH_INFO"], {"Retry-After": "1"}))
+            _linger(self.socket)
+        except OSError:
+            pass
 
     def _refuse(self, status: int, title: str, detail: str) -> bool:
         self.close_connection = True
@@ -392,7 +493,8 @@ class Server:
     def __init__(self, app: Callable, host: str, port: int, max_connections: int,
                  idle_timeout: float = 75.0, *, head_timeout: float = 10.0,
                  body_timeout: float = 30.0, max_connections_per_address: int | None = None,
-                 max_body_bytes: int = 2 * 1024 * 1024):
+                 max_body_bytes: int = 2 * 1024 * 1024,
+                 max_body_bytes_in_flight: int = 64 * 1024 * 1024):
         self.app = app
         self.host = host
         self._max_connections = max_connections
@@ -401,6 +503,7 @@ class Server:
         self._body_timeout = body_timeout
         self._per_address = max_connections_per_address
         self._max_body_bytes = max_body_bytes
+        self._body_budget = BodyBudget(max_body_bytes_in_flight)
         # Bound here, so the port is known (port 0 picks one) and early clients wait in the
         # backlog; the gevent server is made in ``run``, in the thread whose hub serves it.
         self._listener = socket.create_server((host, port), backlog=1024,
@@ -418,7 +521,14 @@ class Server:
                    config["idle_timeout"], head_timeout=config["head_timeout"],
                    body_timeout=config["body_timeout"],
                    max_connections_per_address=config["max_connections_per_address"],
-                   max_body_bytes=config["max_body_bytes"])
+                   max_body_bytes=config["max_body_bytes"],
+                   max_body_bytes_in_flight=config["max_body_bytes_in_flight"])
+
+    @property
+    def body_bytes_in_flight(self) -> int:
+        """Request-body bytes the server holds now: bodies being read or waiting for their
+        answer."""
+        return self._body_budget.held
 
     @property
     def url(self) -> str:
@@ -437,6 +547,7 @@ class Server:
         self._server.head_timeout = self._head_timeout
         self._server.body_timeout = self._body_timeout
         self._server.max_body_bytes = self._max_body_bytes
+        self._server.body_budget = self._body_budget
         self._server.in_flight = 0
         # serve_forever stops the server itself once stopped, with this grace period.
         self._server.stop_timeout = self.STOP_TIMEOUT
