@@ -140,6 +140,5 @@ bp.add_url_rule("/_sandbox/approval/<token>", view_func=choose, methods=["POST"]
 def init_app(app: Flask) -> None:
     """Serve the page and give the app the notifier its choices use."""
     state = app.extensions["sandbox"]
-    app.extensions[NOTIFIER_KEY] = Notifier(state.journal, state.clock_for,
-                                            policy=state.deliveries.policy)
+    app.extensions[NOTIFIER_KEY] = state.notifier
     app.register_blueprint(bp)

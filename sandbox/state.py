@@ -17,6 +17,7 @@ from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
 from .seeding import SeededNamespaces
 from .services.context import Context
+from .services.notifications import Notifier
 from .store import Store
 
 __all__ = ("SandboxState", "get_state", "init_app")
@@ -46,6 +47,8 @@ class SandboxState:
         self.deliveries = DeliveryWorker(self.store, self.ids, self.clock_for, self.faults,
                                          self.config)
         self.deliveries.load_pending()
+        #: Sends the ``notificationUrl`` POSTs, retried on the namespace's clock.
+        self.notifier = Notifier(self.journal, self.clock_for, policy=self.deliveries.policy)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SandboxState:

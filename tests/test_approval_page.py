@@ -4,8 +4,9 @@ notificationUrl POST and its retries, and who can reach it (anyone with the URL,
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from approval_helpers import TRIGGER, WEBSITE, Merchant, approval_url, card, new_customer, wait_idle
@@ -267,22 +268,79 @@ def test_a_notification_is_retried_until_2xx_and_redirects_are_not_followed(app,
     assert [entry["status"] for entry in outbound(client)] == [302, 200]
 
 
+def move_until(done, clock, notifier, seconds: float, timeout: float = 10) -> None:
+    """Move the clock on by ``seconds`` until ``done()``: a retry's due time is set once its
+    attempt before has been journaled, so one move may come before it is waited for."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        clock.at += timedelta(seconds=seconds)
+        notifier.wake()
+        time.sleep(0.05)
+    assert done()
+
+
 class _Clock:
+    """A sandbox clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
     def now(self) -> datetime:
-        return datetime(2030, 1, 1, tzinfo=timezone.utc)
+        return self.at
 
 
 def test_retries_stop_after_the_last_scheduled_attempt(merchant):
     for _ in range(5):
         merchant.statuses.put(503)
     journal = RequestJournal()
-    notifier = Notifier(journal, lambda namespace: _Clock(), retry_delays=(0.01, 0.01), timeout=10)
+    clock = _Clock()
+    notifier = Notifier(journal, lambda namespace: clock, retry_delays=(1, 4), timeout=10)
 
     assert notifier.notify("ns_test", f"{merchant.url}/notify", b"{}")
+    for count in (2, 3):
+        move_until(lambda: len(merchant.posts()) >= count, clock, notifier, seconds=4)
 
     wait_idle(notifier)
     assert len(merchant.posts()) == 3
     assert [entry["status"] for entry in journal.entries("ns_test")] == [503, 503, 503]
+
+
+def test_a_retry_waits_for_the_sandbox_clock_not_real_time(merchant):
+    merchant.statuses.put(503)
+    clock = _Clock()
+    notifier = Notifier(RequestJournal(), lambda namespace: clock, retry_delays=(16,), timeout=10)
+
+    assert notifier.notify("ns_test", f"{merchant.url}/notify", b"{}")
+    merchant.wait_for_posts(1)
+    time.sleep(0.5)
+    assert len(merchant.posts()) == 1  # the clock stands still: no retry yet
+    clock.at += timedelta(seconds=15)
+    notifier.wake()
+    time.sleep(0.5)
+    assert len(merchant.posts()) == 1  # a second short of the retry
+    clock.at += timedelta(seconds=1)
+    notifier.wake()
+
+    wait_idle(notifier, timeout=5)
+    assert len(merchant.posts()) == 2
+
+
+def test_advancing_a_namespaces_clock_brings_its_notification_retry_on(app, client, browser,
+                                                                      merchant):
+    client.post("/__admin/clock", {"action": "freeze", "at": "2030-01-01T00:00:00Z"})
+    merchant.statuses.put(503)
+    sale = waiting_sale(client, notificationUrl=f"{merchant.url}/notify")
+    browser.post(approval_url(sale), data={"result": "approved"})
+    merchant.wait_for_posts(1)
+
+    started = time.monotonic()
+    while len(merchant.posts()) < 2 and time.monotonic() - started < 10:
+        client.post("/__admin/clock", {"action": "advance", "seconds": 1})
+        time.sleep(0.05)
+
+    assert len(merchant.posts()) == 2 and time.monotonic() - started < 5
+    wait_idle(app.extensions[NOTIFIER_KEY])
+    assert [entry["status"] for entry in outbound(client)] == [503, 200]
 
 
 def test_an_unreachable_merchant_is_journaled_without_a_status():

@@ -150,6 +150,7 @@ def move_clock(state: SandboxState, namespace: str | None, action: str,
     else:
         state.namespace_clocks.pop(namespace, None)
     state.deliveries.wake()  # retries due by the moved clock go now
+    state.notifier.wake()
     return clock(state, namespace)
 
 

@@ -2,7 +2,9 @@
 
 Rebilly repeats this notification until the merchant answers 2xx and documents no schedule; the
 sandbox's own schedule is bounded: an attempt at once, then one after each of ``RETRY_DELAYS``
-(1, 4 and 16 seconds: four attempts in all), each ended at its deadline of ``ATTEMPT_TIMEOUT``
+(1, 4 and 16 seconds of the namespace's sandbox clock, like webhook retries, so a test moves the
+clock instead of waiting: four attempts in all; a retry still waiting after ``MAX_WAIT_SECONDS``
+of real time, its clock frozen, is given up), each ended at its deadline of ``ATTEMPT_TIMEOUT``
 seconds for the whole of it, redirects never followed (a 3xx is not an acknowledgement), no proxy,
 at most ``RESPONSE_CAP`` bytes of an answer read, and the same target policy as webhooks
 (``--webhook-allow``; ``outbound.TargetPolicy``). Delivery runs beside the request that finished
@@ -23,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +43,11 @@ MAX_PENDING = 64
 MAX_PER_NAMESPACE = 8
 #: The most of a merchant's answer read (its status is all that counts).
 RESPONSE_CAP = 16 * 1024
+#: Real seconds a retry waits for its namespace's clock to reach it before it is given up.
+MAX_WAIT_SECONDS = 600.0
+#: Longest real sleep between two looks at a waiting retry's clock (a clock moved through the
+#: admin API wakes the retries at once).
+POLL_SECONDS = 0.25
 USER_AGENT = "rebilly-sandbox-notification"
 #: Sandbox-only header: which attempt this is, counting from 1.
 ATTEMPT_HEADER = "X-Sandbox-Notification-Attempt"
@@ -69,9 +77,11 @@ class Notifier:
         self.max_pending = max_pending
         self.max_per_namespace = max_per_namespace
         self.policy = policy or outbound.TargetPolicy()
+        self.max_wait = MAX_WAIT_SECONDS
         self._pending = 0
         self._by_namespace: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._clock_moved = threading.Condition()
 
     @property
     def pending(self) -> int:
@@ -93,11 +103,18 @@ class Notifier:
                          name="sandbox-notification", daemon=True).start()
         return True
 
+    def wake(self) -> None:
+        """A clock was moved: waiting retries look at it again."""
+        with self._clock_moved:
+            self._clock_moved.notify_all()
+
     def _deliver(self, namespace: str, url: str, body: bytes) -> None:
         try:
             for attempt, delay in enumerate((0.0, *self.retry_delays), start=1):
-                if delay:
-                    time.sleep(delay)
+                if delay and not self._wait(namespace, delay):
+                    log.info("notification to %s given up: its namespace's clock did not reach "
+                             "attempt %d", _shown(url), attempt)
+                    return
                 if self._attempt(namespace, url, body, attempt):
                     return
         finally:
@@ -106,6 +123,19 @@ class Notifier:
                 left = self._by_namespace.pop(namespace) - 1
                 if left:
                     self._by_namespace[namespace] = left
+
+    def _wait(self, namespace: str, seconds: float) -> bool:
+        """Wait until the namespace's clock is ``seconds`` on from now; False when it was not
+        within ``max_wait`` real seconds."""
+        due = self.clock_for(namespace).now() + timedelta(seconds=seconds)
+        give_up = time.monotonic() + self.max_wait
+        with self._clock_moved:
+            while self.clock_for(namespace).now() < due:
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    return False
+                self._clock_moved.wait(min(POLL_SECONDS, left))
+        return True
 
     def _attempt(self, namespace: str, url: str, body: bytes, attempt: int) -> bool:
         """One POST; True when it needs no retry: the merchant acknowledged it with a 2xx, or the
