@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import outbound
 from .faults import Decision, FaultRegistry
@@ -410,7 +411,7 @@ class DeliveryWorker:
             answer = outbound.send(delivery["method"], delivery["url"], list(headers.items()),
                                    body.encode("utf-8"), policy=self.policy,
                                    timeout=self.timeout, cap=RESPONSE_CAP,
-                                   auth=(credential or {}).get("auth"))
+                                   auth=_auth_for(credential, delivery["url"]))
         except outbound.Refused as refusal:
             sent.response = f"Not sent: {refusal}."
             sent.refused = True
@@ -472,6 +473,17 @@ class DeliveryWorker:
             for delivery_id in self._held.pop(namespace):
                 self._make_due(namespace, delivery_id)
             self._cond.notify_all()
+
+
+def _auth_for(credential: dict[str, Any] | None, url: str) -> dict[str, Any] | None:
+    """The credential's ``auth``, for its own ``host`` only: a webhook aimed elsewhere carries
+    no ``Authorization``, so a credential's password never reaches a host it was not made for."""
+    if not credential:
+        return None
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host != str(credential.get("host", "")).lower().rstrip("."):
+        return None
+    return credential.get("auth")
 
 
 def _faulted_body(body: str, kind: str | None) -> str:

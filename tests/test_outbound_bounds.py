@@ -45,10 +45,10 @@ def sandbox(server: SandboxServer) -> SandboxNamespace:
 
 
 def register(sandbox: SandboxNamespace, url: str, auth: dict[str, Any] | None = None,
-             **webhook: Any) -> requests.Response:
+             credential_host: str = "127.0.0.1", **webhook: Any) -> requests.Response:
     headers = {**sandbox.headers, "Content-Type": "application/json"}
     credential = requests.post(f"{sandbox.url}/service-credentials/webhook", headers=headers,
-                               timeout=10, json={"type": "webhook", "host": "127.0.0.1",
+                               timeout=10, json={"type": "webhook", "host": credential_host,
                                                  "auth": auth or {"type": "none"}})
     credential.raise_for_status()
     return requests.post(f"{sandbox.url}/webhooks", headers=headers, timeout=10,
@@ -182,6 +182,32 @@ def test_the_senders_own_headers_cannot_be_webhook_headers(sandbox, name):
 
     assert made.status_code == 422
     assert [field["field"] for field in made.json()["invalidFields"]] == ["headers.0.name"]
+
+
+@pytest.mark.parametrize("credential_host", ["hooks.example.com", "localhost"])
+def test_a_credentials_auth_goes_only_to_its_own_host(sandbox, credential_host):
+    basic = {"type": "basic", "username": "shop", "password": "s3cret"}
+    with WebhookReceiver() as receiver:  # at 127.0.0.1
+        assert register(sandbox, f"{receiver.url}/hook", auth=basic,
+                        credential_host=credential_host).status_code == 201
+        create_customer(sandbox)
+        assert deliver(sandbox)[0]["delivered"] == 1
+
+        [received] = receiver.requests
+    assert "Authorization" not in received.headers
+    [entry] = sandbox.client.webhook_tracking()
+    assert "Authorization" not in entry["requestHeaders"]
+
+
+def test_a_credential_for_the_webhooks_host_sends_its_auth(sandbox):
+    basic = {"type": "basic", "username": "shop", "password": "s3cret"}
+    with WebhookReceiver() as receiver:
+        assert register(sandbox, f"{receiver.url}/hook", auth=basic).status_code == 201
+        create_customer(sandbox)
+        deliver(sandbox)
+
+        [received] = receiver.requests
+    assert received.headers["Authorization"].startswith("Basic ")
 
 
 # -- notifications --------------------------------------------------------------------------
