@@ -49,6 +49,10 @@ NETWORK_FAULT_KEY = "sandbox.network_fault"
 _CHUNKED_PIECE_BYTES = 64 * 1024
 #: Seconds a refused connection reads and drops what its client still sends before closing.
 _LINGER_SECONDS = 0.5
+#: The most of a refused (413) body read and dropped so its sender sees the answer: 16 MiB and
+#: 5 s, whichever comes first; the connection is closed after.
+_DRAIN_BYTES = 16 * 1024 * 1024
+_DRAIN_SECONDS = 5.0
 
 
 class _Deadline(TimeoutError):
@@ -99,15 +103,21 @@ def _problem_bytes(status: int, title: str, detail: str, instance: str = "",
     return head.encode("latin-1") + body
 
 
-def _linger(sock: Any) -> None:
-    """Stop sending, then read and drop what the client still sends, for a moment: closing with
-    unread bytes would reset the connection before the client has read its answer."""
-    stop_at = time.monotonic() + _LINGER_SECONDS
+def _linger(sock: Any, seconds: float = _LINGER_SECONDS, max_bytes: int | None = None) -> None:
+    """Stop sending, then read and drop what the client still sends, for ``seconds`` and at most
+    ``max_bytes``: closing with unread bytes would reset the connection before the client has
+    read its answer."""
+    stop_at = time.monotonic() + seconds
     sock.shutdown(socket.SHUT_WR)
+    dropped = 0
     while (left := stop_at - time.monotonic()) > 0:
-        sock.settimeout(left)
-        if not sock.recv(65536):
+        if max_bytes is not None and dropped >= max_bytes:
             return
+        sock.settimeout(left)
+        piece = sock.recv(65536)
+        if not piece:
+            return
+        dropped += len(piece)
 
 
 class SandboxHandler(WSGIHandler):
@@ -127,6 +137,8 @@ class SandboxHandler(WSGIHandler):
     _state = IDLE
     #: Body bytes of the current request taken from the server's budget.
     _reserved = 0
+    #: The current request's body was refused (413) with bytes of it still on the wire.
+    _body_left_unread = False
 
     def handle(self) -> None:
         table: ConnectionTable = self.server.connections
@@ -273,6 +285,8 @@ class SandboxHandler(WSGIHandler):
             if self._read_body():
                 self._set_state(BUSY)
                 super().handle_one_response()
+                if self._body_left_unread:
+                    self._drain_refused_body()
         finally:
             self._release_body()
             self.server.in_flight -= 1
@@ -300,8 +314,10 @@ class SandboxHandler(WSGIHandler):
             data = self._body_or_refusal(stream, chunked, length, limit)
             if data is None:
                 return False
+        self._body_left_unread = False
         if len(data) > limit or length > limit:
             self.close_connection = True
+            self._body_left_unread = True
             self._give_back(self._reserved)  # the app answers 413 without the body
             length, data = max(length, len(data)), b""
         else:
@@ -362,6 +378,17 @@ class SandboxHandler(WSGIHandler):
             if len(piece) < wanted:  # the body ended
                 break
         return b"".join(pieces)
+
+    def _drain_refused_body(self) -> None:
+        """After a 413, read and drop the rest of the body (at most ``_DRAIN_BYTES``, for at
+        most ``_DRAIN_SECONDS``) before closing: a client that sends its whole body before it
+        reads (Python's urllib and requests, most SDKs) then sees the 413, not a reset. Beyond
+        the bound the connection closes as before."""
+        self._body_left_unread = False
+        try:
+            _linger(self.socket, _DRAIN_SECONDS, _DRAIN_BYTES)
+        except OSError:
+            pass
 
     def _reserve(self, size: int) -> bool:
         """Take ``size`` body bytes from the server's budget for this request, if they fit."""
