@@ -52,18 +52,27 @@ class RateLimiter:
             if now - started >= self.window:
                 started, used = now, 0
             if used >= self.limit:
-                retry_after = int(started + self.window) + 1
-                raise TooManyRequests(
-                    f"A request cannot be executed because more than {self.limit} requests were "
-                    f"sent within {self.window} seconds.",
-                    headers={"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0",
-                             "X-RateLimit-Retry-After": str(retry_after),
-                             # RFC 9110's header, in seconds, which clients' retry helpers read.
-                             "Retry-After": str(max(1, math.ceil(retry_after - now)))})
+                raise self._refusal(started + self.window, now)
             self._windows[namespace] = (started, used + 1)
             if len(self._windows) > self._sweep_at:
                 self._sweep(now)
         return Allowance(self.limit, self.limit - used - 1)
+
+    def _refusal(self, window_end: float, now: float) -> TooManyRequests:
+        """The 429 of a used-up window that ends at ``window_end``, when the oldest counted
+        request leaves it and the count starts afresh.
+
+        ``Retry-After`` (RFC 9110's seconds, which clients' retry helpers read) is the time left
+        rounded up, so a retry after it is taken: 1 to the window's length, never more.
+        ``X-RateLimit-Retry-After`` (Rebilly's, Unix time) is the same moment.
+        """
+        wait = min(self.window, max(1, math.ceil(window_end - now)))
+        return TooManyRequests(
+            f"A request cannot be executed because more than {self.limit} requests were "
+            f"sent within {self.window} seconds.",
+            headers={"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0",
+                     "X-RateLimit-Retry-After": str(math.ceil(window_end)),
+                     "Retry-After": str(wait)})
 
     def _sweep(self, now: float) -> None:
         """Forget namespaces whose window has ended: they would start afresh anyway."""

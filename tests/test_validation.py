@@ -240,7 +240,7 @@ def test_email_and_phone_entries_at_their_limits_are_accepted(client):
     ({"taxNumbers": [TAX_NUMBER, {"type": "other", "value": None}]}, "taxNumbers.1.value"),
     ({"taxNumbers": [TAX_NUMBER, {"type": 1, "value": "X"}]}, "taxNumbers.1.type"),
     ({"taxNumbers": [{**TAX_NUMBER, "isDefault": "yes"}]}, "taxNumbers.0.isDefault"),
-    ({"taxNumbers": [{**TAX_NUMBER, "value": "9" * 256}]}, "taxNumbers.0.value"),
+    ({"taxNumbers": [{**TAX_NUMBER, "value": 980780684}]}, "taxNumbers.0.value"),
     ({"taxNumbers": ["GB123456789"]}, "taxNumbers.0"),
 ])
 def test_tax_numbers(client, app, body, field):

@@ -29,6 +29,10 @@ class Relations(Protocol):
 #: Members whose type is not nullable: an answer leaves them out instead of sending ``null``.
 CUSTOMER_LEFT_OUT = left_out_when_unset(CustomerResponseSchema)
 TOKEN_LEFT_OUT = left_out_when_unset(TokenResponseSchema)
+#: The same for a transaction (its answer is described in ``openapi.api``); the service stores
+#: none of them as ``null``, but a transaction stored by an earlier version may hold one.
+TRANSACTION_LEFT_OUT = frozenset({"parentTransactionId", "requestId", "description",
+                                  "billingAddress", "processedTime"})
 
 
 def without_unset(body: dict[str, Any], left_out: frozenset[str]) -> dict[str, Any]:
@@ -116,7 +120,7 @@ def show_transaction(transaction: dict[str, Any], relations: Any,
     A transaction waiting for its offsite step links to the sandbox's approval page, by the
     unguessable token stored with it (``services.approvals``), which no answer shows otherwise.
     """
-    body = dict(transaction)
+    body = without_unset(dict(transaction), TRANSACTION_LEFT_OUT)
     approval_token = body.pop("approvalToken", None)
     self_url = f"{base_url}/transactions/{transaction['id']}"
     links = [{"rel": "self", "href": self_url},

@@ -132,7 +132,8 @@ TRANSACTION_ANSWER: dict[str, Any] = {
                                               "canceled"]},
         "amount": {"type": "number"},
         "currency": {"type": "string", "minLength": 3, "maxLength": 3},
-        "parentTransactionId": {"type": ["string", "null"]},
+        "parentTransactionId": {"type": "string", "description": "Left out when the "
+                                "transaction has no parent (not nullable)."},
         "childTransactions": {"type": "array", "items": {"type": "string"}},
         "requestId": {"type": "string"},
         "description": {"type": "string"},

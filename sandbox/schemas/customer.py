@@ -32,10 +32,14 @@ MAX_LIST_ITEMS = 100
 
 
 class TaxNumberSchema(RequestSchema):
+    """Rebilly's TaxNumber: its ``value`` is any string (no length, no pattern), so an empty one
+    or one outside the Basic Multilingual Plane is kept; NUL and lone surrogates never get this
+    far (``sandbox.jsonbody`` refuses them in every string)."""
+
     SERVER_OWNED = frozenset({"isValid"})
 
     type = fields.String(required=True, validate=validate.OneOf(TAX_NUMBER_TYPES))
-    value = Text(255, required=True, allow_none=False)
+    value = fields.String(required=True, allow_none=False)
     isDefault = StrictBoolean(load_default=False)
 
 

@@ -157,7 +157,6 @@ def _new_transaction(ctx: Context, data: dict[str, Any], kind: str, decision: di
         "gateway": decision["gateway"],
         "gatewayName": GATEWAY_NAME,
         "gatewayAccountId": None,
-        "parentTransactionId": None,
         "childTransactions": [],
         "invoiceIds": list(data.get("invoiceIds") or []),
         "customFields": data.get("customFields") or {},
