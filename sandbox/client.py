@@ -2,7 +2,9 @@
 
 One method per admin operation, so a suite reads ``client.add_fault(status=503, times=1)``
 instead of hand-built URLs and JSON; the admin route table (``sandbox.admin.routes``) names the
-methods that call each operation, and a test holds the two together. Built on ``requests``; any
+methods that call each operation, and a test holds the two together. A method that sends a body
+takes its fields as keywords checked against the route's own body schema, so it accepts whatever
+the route does and names a misspelt field before anything is sent. Built on ``requests``; any
 non-2xx answer raises ``SandboxAPIError`` carrying the problem body, so a failed set-up step names
 its cause.
 
@@ -12,9 +14,11 @@ that can apply to every namespace (reset, clock, faults, clearing the journal) d
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -79,9 +83,61 @@ def _iso(at: datetime | str) -> str:
     return at.isoformat()
 
 
-#: ``add_fault`` keywords that are spelt differently in the JSON rule.
-_FAULT_KEYS = {"hang_seconds": "hangSeconds", "after_commit": "afterCommit",
-               "expires_in_seconds": "expiresInSeconds", "global_rule": "global"}
+def _snake(name: str) -> str:
+    """``expiresInSeconds`` as ``expires_in_seconds``: the Python spelling of a field."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@cache
+def _keywords(schema: type) -> dict[str, str]:
+    """The keywords a helper takes for ``schema``'s body, each to its JSON name: the JSON name
+    itself, and the snake_case of the field's attribute (``global_rule`` for ``global``)."""
+    keywords: dict[str, str] = {}
+    for attribute, field in schema().fields.items():
+        if not field.dump_only:
+            name = field.data_key or attribute
+            keywords.update({name: name, _snake(attribute): name})
+    return keywords
+
+
+def _accepted(keywords: Mapping[str, str]) -> str:
+    """``on, delaySeconds (delay_seconds), ...``: each JSON name with its other spelling."""
+    spellings: dict[str, list[str]] = {}
+    for keyword, name in keywords.items():
+        spellings.setdefault(name, [])
+        if keyword != name:
+            spellings[name].append(keyword)
+    return ", ".join(f"{name} ({', '.join(others)})" if others else name
+                     for name, others in spellings.items())
+
+
+def _payload(schema: type, given: Mapping[str, Any], helper: str) -> dict[str, Any]:
+    """``given`` keywords as the JSON body ``schema`` declares; a name the schema lacks is a
+    TypeError here, before anything is sent. ``None`` means left out."""
+    keywords = _keywords(schema)
+    unknown = [key for key in given if key not in keywords]
+    if unknown:
+        raise TypeError(f"{helper}() got unknown keyword(s) {', '.join(map(repr, unknown))}; "
+                        f"it takes {_accepted(keywords)}")
+    body: dict[str, Any] = {}
+    for key, value in given.items():
+        name = keywords[key]
+        if name in body:
+            raise TypeError(f"{helper}() got {name!r} twice; give one spelling of it")
+        if value is not None:
+            body[name] = _iso(value) if isinstance(value, datetime) else value
+    return body
+
+
+def _fault_rule_schema() -> type:
+    # Imported on first use, so importing the client (as the pytest plugin does) stays cheap.
+    from .schemas.fault import FaultRuleSchema
+    return FaultRuleSchema
+
+
+def _clock_schema() -> type:
+    from .schemas.admin import ClockSchema
+    return ClockSchema
 
 
 class SandboxClient:
@@ -202,43 +258,36 @@ class SandboxClient:
     def clock(self) -> dict[str, Any]:
         return self._call("GET", "/clock")
 
-    def _move_clock(self, action: str, **change: Any) -> dict[str, Any]:
-        return self._call("POST", "/clock", json={"action": action, **change})
+    def move_clock(self, action: str, **change: Any) -> dict[str, Any]:
+        """Any body ``POST /__admin/clock`` takes (``time``, ``seconds``…); the methods below
+        are its usual forms. A ``datetime`` is sent as ISO 8601, a naive one as UTC."""
+        body = _payload(_clock_schema(), {"action": action, **change}, "move_clock")
+        return self._call("POST", "/clock", json=body)
 
     def freeze_clock(self, at: datetime | str | None = None) -> dict[str, Any]:
         """Stop the clock, at ``at`` or now; a naive ``datetime`` is UTC."""
-        return self._move_clock("freeze", **({"time": _iso(at)} if at is not None else {}))
+        return self.move_clock("freeze", time=at)
 
     def set_clock(self, at: datetime | str) -> dict[str, Any]:
-        return self._move_clock("set", time=_iso(at))
+        return self.move_clock("set", time=at)
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
-        return self._move_clock("advance", seconds=seconds)
+        return self.move_clock("advance", seconds=seconds)
 
     def resume_clock(self) -> dict[str, Any]:
-        return self._move_clock("resume")
+        return self.move_clock("resume")
 
     def real_clock(self) -> dict[str, Any]:
-        return self._move_clock("real")
+        return self.move_clock("real")
 
     # -- faults ---------------------------------------------------------------------------
 
-    def add_fault(self, *, match: Mapping[str, Any] | None = None, status: int | None = None,
-                  body: Any = None, headers: Mapping[str, str] | None = None,
-                  delay: int | Mapping[str, int] | None = None, network: str | None = None,
-                  hang_seconds: float | None = None, after_commit: bool | None = None,
-                  times: int | None = None, skip: int | None = None,
-                  probability: float | None = None, seed: int | str | None = None,
-                  expires_in_seconds: float | None = None,
-                  global_rule: bool | None = None) -> dict[str, Any]:
-        """Add a fault rule (docs/faults.md); keywords left out are not sent."""
-        given = dict(match=match, status=status, body=body, headers=headers, delay=delay,
-                     network=network, hang_seconds=hang_seconds, after_commit=after_commit,
-                     times=times, skip=skip, probability=probability, seed=seed,
-                     expires_in_seconds=expires_in_seconds, global_rule=global_rule)
-        rule = {_FAULT_KEYS.get(key, key): value for key, value in given.items()
-                if value is not None}
-        return self._call("POST", "/faults", json=rule)
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (docs/faults.md, docs/webhooks.md): every field of
+        ``POST /__admin/faults``, by its JSON name or in snake_case (``delay_seconds``,
+        ``global_rule`` for ``global``); keywords left out or ``None`` are not sent."""
+        return self._call("POST", "/faults", json=_payload(_fault_rule_schema(), rule,
+                                                           "add_fault"))
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")

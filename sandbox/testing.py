@@ -163,6 +163,7 @@ class SandboxNamespace:
         return self.client.reset()
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """A fault rule for this namespace: ``SandboxClient.add_fault``, every field of it."""
         return self.client.add_fault(**rule)
 
     def load_fixtures(self, name: str | None = None,

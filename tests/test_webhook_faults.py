@@ -61,6 +61,21 @@ def test_delay_delivers_late_by_sandbox_clock_seconds(sandbox, receiver):
     assert [entry["attempt"] for entry in sandbox.client.webhook_tracking()] == [1]
 
 
+@pytest.mark.parametrize("spelling", ["delaySeconds", "delay_seconds"])
+def test_the_helpers_make_a_delivery_rule_that_is_stored_and_fires(sandbox, receiver,
+                                                                   spelling):
+    rule = sandbox.add_fault(on="delivery", delivery="delay", times=1, **{spelling: 30})
+    stored = sandbox.client.fault(rule["id"])
+    assert (stored["on"], stored["delivery"], stored["delaySeconds"]) == ("delivery", "delay", 30)
+    create_customer(sandbox)
+
+    assert sandbox.client.deliver_webhooks()["pending"] == 1
+    sandbox.advance_clock(30)
+    assert sandbox.client.deliver_webhooks()["delivered"] == 1
+    assert len(receiver.requests) == 1
+    assert sandbox.client.fault(rule["id"])["fired"] == 1
+
+
 def test_duplicate_delivers_twice(sandbox, receiver):
     delivery_fault(sandbox, delivery="duplicate", times=1)
     customer = create_customer(sandbox)

@@ -4,7 +4,8 @@ Each row says where the operation is served (rule and method), which view runs i
 OpenAPI document describes it (operation id, summary, namespace header, body, query, answers,
 errors). The blueprint registers from this table, ``sandbox.openapi`` builds the admin part of
 the document from it, and ``client`` names the ``SandboxClient`` methods that call the operation,
-which ``tests/test_admin_table.py`` holds to the client's real requests.
+which ``tests/test_admin_table.py`` holds to the client's real requests; the first of them
+takes every field of the row's ``body``.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
                "Freeze, set, advance, resume or return to real time.",
                {200: Answer("The clock after the change.", answers.ClockStateSchema)},
                errors=(400, 422), namespace="optional", body=ClockSchema,
-               client=("freeze_clock", "set_clock", "advance_clock", "resume_clock",
-                       "real_clock")),
+               client=("move_clock", "freeze_clock", "set_clock", "advance_clock",
+                       "resume_clock", "real_clock")),
     AdminRoute("/faults", "POST", views.add_fault, "addFault",
                "Add a fault rule to the namespace, or a global one.",
                {201: Answer("The rule.", answers.FaultRuleStateSchema)}, errors=(400, 422),
