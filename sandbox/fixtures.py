@@ -163,7 +163,7 @@ def _records(data: dict[str, Any], kind: str) -> Iterator[tuple[int, dict[str, A
 
 def _prefixed(error: ValidationFailed, prefix: str) -> ValidationFailed:
     return ValidationFailed([{"field": f"{prefix}.{entry['field']}", "message": entry["message"]}
-                             for entry in error.extra["invalidFields"]])
+                             for entry in error.extra["invalidFields"]], reason=error.reason)
 
 
 def _record_id(record: dict[str, Any]) -> str:

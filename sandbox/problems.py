@@ -18,6 +18,7 @@ __all__ = (
     "Conflict",
     "ValidationFailed",
     "TooManyRequests",
+    "NotSimulated",
 )
 
 
@@ -61,18 +62,40 @@ class TooManyRequests(SandboxError):
     title = "Rate Limit Exceeded"
 
 
+class NotSimulated(SandboxError):
+    """A route Rebilly has that the sandbox does not serve: not a missing record (a 404)."""
+
+    status = 501
+    title = "Not Implemented"
+
+
 class ValidationFailed(SandboxError):
-    """A 422 listing every failing field as ``{field, message}`` in dot notation."""
+    """A 422 listing every failing field as ``{field, message}`` in dot notation.
+
+    ``reason`` is a body-level (schema-level) message; ``detail`` names it, or the message
+    every field shares, because ``detail`` is all an SDK's error shows.
+    """
 
     status = 422
     title = "Validation error"
 
-    def __init__(self, invalid_fields: Iterable[dict[str, str]], detail: str | None = None):
+    def __init__(self, invalid_fields: Iterable[dict[str, str]], detail: str | None = None,
+                 reason: str | None = None):
         fields = list(invalid_fields)
-        super().__init__(detail or _summarise(fields), invalidFields=fields)
+        self.reason = reason
+        super().__init__(detail or _summarise(fields, reason), invalidFields=fields)
 
 
-def _summarise(fields: list[dict[str, str]]) -> str:
-    if len(fields) == 1:
+def _summarise(fields: list[dict[str, str]], reason: str | None = None) -> str:
+    """One sentence: the one field and its message, else the reason and the count."""
+    if len(fields) == 1 and reason is None:
         return f"{fields[0]['field']}: {fields[0]['message']}"
-    return f"Invalid data sent: {len(fields)} fields failed validation."
+    reason = reason or _shared_message(fields)
+    count = f"{len(fields)} field{'' if len(fields) == 1 else 's'} failed validation."
+    return f"{reason.rstrip('. ')}: {count}" if reason else f"Invalid data sent: {count}"
+
+
+def _shared_message(fields: list[dict[str, str]]) -> str | None:
+    """The message of every field, when they all failed for one reason."""
+    messages = {entry["message"] for entry in fields}
+    return messages.pop() if len(fields) > 1 and len(messages) == 1 else None

@@ -23,4 +23,11 @@ def load(schema: Schema, body: dict[str, Any], *, strict: bool = False) -> dict[
         try:
             return schema.load(body)
         except ValidationError as error:
-            raise ValidationFailed(flatten_errors(error.messages)) from None
+            raise ValidationFailed(flatten_errors(error.messages),
+                                   reason=_body_reason(error.messages)) from None
+
+
+def _body_reason(messages: Any) -> str | None:
+    """The schema-level message(s) of the whole body, if a validator gave any."""
+    found = messages.get("_schema") if isinstance(messages, dict) else None
+    return " ".join(str(message) for message in found) if found else None

@@ -24,6 +24,8 @@ __all__ = ("InstrumentCreateSchema", "InstrumentPatchSchema")
 _PLAIN_CARD_REQUIRED = ("method", "pan", "expMonth", "expYear", "billingAddress")
 #: Members only a plain card may send.
 _PLAIN_CARD_ONLY = ("method", "pan", "cvv", "expMonth", "expYear", "billingAddress")
+#: Why another method is refused; a card member missing for want of a card fails with it too.
+CARDS_ONLY = "The sandbox stores payment cards only (method payment-card)."
 #: Members the server owns on an instrument, dropped when a client sends them back.
 _SERVER_OWNED = frozenset({
     "id", "status", "fingerprint", "bin", "last4", "fpanLast4", "brand", "bankCountry",
@@ -44,8 +46,7 @@ class InstrumentCreateSchema(RequestSchema):
 
     customerId = Text(50, pattern=None, required=True, allow_none=False)
     token = Text(50, pattern=None, allow_none=False)
-    method = fields.String(validate=validate.OneOf(
-        ["payment-card"], error="The sandbox stores payment cards only (method payment-card)."))
+    method = fields.String(validate=validate.OneOf(["payment-card"], error=CARDS_ONLY))
     pan = fields.String()
     cvv = _cvv()
     expMonth = StrictInteger(validate=validate.Range(1, 12))
@@ -74,8 +75,17 @@ class InstrumentCreateSchema(RequestSchema):
             return
         missing = [name for name in _PLAIN_CARD_REQUIRED if name not in original_data]
         if missing:
-            raise ValidationError({name: ["Missing data for required field (send a token or "
-                                          "a card)."] for name in missing})
+            raise ValidationError({name: [_missing_card_member(original_data)]
+                                   for name in missing})
+
+
+def _missing_card_member(body: dict[str, Any]) -> str:
+    """A bank account or PayPal body lacks the card members because it is not a card: the same
+    reason as its ``method``, so the 422's detail can name it."""
+    method = body.get("method")
+    if isinstance(method, str) and method != "payment-card":
+        return CARDS_ONLY
+    return "Missing data for required field (send a token or a card)."
 
 
 class InstrumentPatchSchema(RequestSchema):
