@@ -35,14 +35,18 @@ MAX_RISK_MEMBERS = 100
 
 
 class Amount(fields.Number):
-    """A JSON number above 0 and at most ``MAX_AMOUNT`` (never a string, boolean or NaN)."""
+    """A JSON number above 0 and at most ``MAX_AMOUNT`` (never a string, boolean or NaN).
+
+    Only a float is asked whether it is finite: an integer is compared as it is, because one
+    too large for a float (``10**400``) would overflow on the way.
+    """
 
     num_type = float
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValidationError("Must be a number.")
-        if not math.isfinite(value) or value <= 0:
+        if isinstance(value, float) and not math.isfinite(value) or value <= 0:
             raise ValidationError("Must be a number greater than 0.")
         if value > MAX_AMOUNT:
             raise ValidationError(f"Must be at most {MAX_AMOUNT}.")
