@@ -1,7 +1,8 @@
 """One log line per request: method, path, status, duration and the redacted namespace.
 
 What the client sent is escaped before it is logged: a CR, LF or other control character in a
-URL or header would otherwise start a line of the client's choosing in the log.
+URL or header would otherwise start a line of the client's choosing in the log. A card number in
+the path is masked as the request journal masks it, before the path is cut.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 import time
 
 from flask import Flask, Response, g, request
+
+from .requestjournal import mask_card_text
 
 __all__ = ("init_app", "printable")
 
@@ -43,7 +46,7 @@ def _log_request(response: Response) -> Response:
     if log.isEnabledFor(logging.INFO):
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         namespace = g.get("namespace")
-        line = (f"{printable(request.method)} {printable(request.path)} "
+        line = (f"{printable(request.method)} {printable(mask_card_text(request.path))} "
                 f"{response.status_code} {elapsed_ms:.1f}ms "
                 f"ns={printable(namespace.label) if namespace else '-'}")
         log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None,
