@@ -4,14 +4,24 @@ admin blueprints."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Flask
+from flask import Flask, Request
 
 from . import admin, api, approval, errors, openapi, requestlog, seeding, state, wire
 from .config import load_config
 
-__all__ = ("build_app",)
+__all__ = ("build_app", "SandboxApp")
+
+
+class SandboxApp(Flask):
+    """Flask, where a request no route takes is first offered to the API: a route Rebilly has
+    and the sandbox does not simulate is a 501, not a 404 (``api.unsimulated``). Only requests
+    routing refused come here, so served routes pay nothing for it."""
+
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        api.refuse_unsimulated(request)
+        super().raise_routing_exception(request)
 
 
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -22,7 +32,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """
     config = load_config(overrides)
     seeding.check_start_up_fixtures(config)
-    app = Flask(__name__)
+    app = SandboxApp(__name__)
     app.url_map.merge_slashes = False  # "/customers//" is a 404 problem, not an HTML redirect
     app.config["MAX_CONTENT_LENGTH"] = config["max_body_bytes"]
     app.json.sort_keys = False

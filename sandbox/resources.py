@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ("ListedResource", "LIST_PARAMETERS", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS",
            "CUSTOMERS", "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
-           "WEBHOOK_TRACKING")
+           "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -256,5 +256,46 @@ WEBHOOK_TRACKING = ListedResource(
     searched=("url", "eventType", "entityId"),
     searched_description="url, eventType and entityId",
     sort_example="-initiatedTime",
+    newest_first=True,
+)
+
+
+#: Payment tokens: Rebilly's list takes only limit and offset (the JS SDK's
+#: ``paymentTokens.getAll``), oldest first.
+PAYMENT_TOKENS = ListedResource(
+    table="tokens",
+    singular="payment token",
+    plural="Payment tokens",
+    parameters=("limit", "offset"),
+    sortable={},
+    filterable={},
+)
+
+
+#: What the API log sorts and filters on: a logged request's own members.
+_API_LOG_MEMBERS = {
+    "id": TEXT,
+    "method": TEXT,
+    "route": TEXT,
+    "url": TEXT,
+    "status": NUMBER,
+    "duration": NUMBER,
+    "organizationId": TEXT,
+    "createdTime": INSTANT,
+}
+
+#: The API log: the namespace's request journal in Rebilly's ApiTracking shape, newest first
+#: unless sorted. Not a store table: it is read from the journal, which lives in memory. The JS
+#: SDK's ``getAllApiLogs`` sends limit, offset, sort, filter, q (and expand, not taken).
+API_LOGS = ListedResource(
+    table="request-journal",
+    singular="API log",
+    plural="API logs",
+    parameters=("limit", "offset", "sort", "filter", "q"),
+    sortable=_API_LOG_MEMBERS,
+    filterable=_API_LOG_MEMBERS,
+    searched=("url", "route", "method"),
+    searched_description="url, route and method",
+    sort_example="-createdTime",
     newest_first=True,
 )

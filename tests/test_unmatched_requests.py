@@ -16,13 +16,13 @@ def journal(client, key: str = API_KEY) -> list[dict]:
 
 
 def test_a_404_with_a_credential_is_journaled_under_its_namespace(client):
-    response = client.post("/payment-methods", {"method": "payment-card"})
+    response = client.post("/payment-method", {"method": "payment-card"})
     assert response.status_code == 404
 
     entries = journal(client)
 
     assert [(entry["method"], entry["path"], entry["status"]) for entry in entries] == [
-        ("POST", "/payment-methods", 404)]
+        ("POST", "/payment-method", 404)]
     assert '"payment-card"' in entries[0]["body"]
     assert journal(client, OTHER_KEY) == []
 
@@ -35,11 +35,11 @@ def test_a_405_is_journaled_with_its_method(client):
 
 def test_a_404_under_an_organization_prefix_and_with_a_publishable_key_is_journaled(client):
     publishable = API_KEY.replace("sk_", "pk_", 1)
-    client.get("/organizations/org_1/websites/web_1")
+    client.get("/organizations/org_1/web-sites/web_1")
     client.with_key(None).get("/nothing", headers={"Authorization": publishable})
 
     assert [entry["path"] for entry in journal(client)] == [
-        "/nothing", "/organizations/org_1/websites/web_1"]
+        "/nothing", "/organizations/org_1/web-sites/web_1"]
 
 
 @pytest.mark.parametrize("headers", [{}, {"REB-APIKEY": "sk_live_0123456789"}])
@@ -59,13 +59,13 @@ def test_admin_404s_are_not_journaled(client):
 
 
 def test_the_dashboard_shows_a_404(app, client):
-    client.get("/websites/web_1")
+    client.get("/web-sites/web_1")
     namespace = app.extensions["sandbox"].namespace_for(API_KEY).id
 
     page = app.test_client().get(f"/__admin/?namespace={namespace}").get_data(as_text=True)
     requests_section = page[page.index('id="requests"'):page.index('id="faults"')]
 
-    assert "/websites/web_1" in requests_section
+    assert "/web-sites/web_1" in requests_section
     assert '<span class="pill status-4xx">404</span>' in requests_section
 
 
@@ -102,7 +102,7 @@ def test_a_failing_tests_report_lists_its_404(pytester):
 import requests
 
 def test_fails(sandbox):
-    requests.post(f"{sandbox.url}/payment-methods", json={"method": "payment-card"},
+    requests.post(f"{sandbox.url}/payment-method", json={"method": "payment-card"},
                   headers=sandbox.headers, timeout=5)
     assert False, "the checkout broke"
 """)
@@ -111,4 +111,4 @@ def test_fails(sandbox):
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*- rebilly-sandbox requests -*",
-                                 "POST /payment-methods -> 404*"])
+                                 "POST /payment-method -> 404*"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..routelist import shipped
 from . import (  # noqa: F401  (each adds its routes to the blueprint)
+    api_logs,
     customer_list,  # noqa: F401
     customers,
     instruments,
@@ -14,9 +16,11 @@ from . import (  # noqa: F401  (each adds its routes to the blueprint)
     webhooks,
 )
 from .routing import bp
+from .unsimulated import refuse_unsimulated
 
-__all__ = ("init_app",)
+__all__ = ("init_app", "refuse_unsimulated")
 
 
 def init_app(app: Flask) -> None:
+    shipped()  # Rebilly's route list, read at start-up rather than on the first 404
     app.register_blueprint(bp)

@@ -8,13 +8,21 @@ from flask import Response, request
 
 from ..resources import CUSTOMERS
 from ..schemas import CustomerSchema
+from ..schemas.customer import LeadSourceSchema
 from ..schemas.list_query import load_expand
 from ..services import customer_reads
-from ..services.customers import create_customer, merge_customer, upsert_customer
+from ..services.customers import (
+    create_customer,
+    delete_lead_source,
+    merge_customer,
+    put_lead_source,
+    upsert_customer,
+)
 from .present import json_response, lead_source_body, show_customer
 from .routing import add_route, base_url, load_body, service_context
 
 customer_schema = CustomerSchema()
+lead_source_schema = LeadSourceSchema()
 
 
 def _show(customer: dict[str, Any], status: int, expand: tuple[str, ...],
@@ -50,6 +58,20 @@ def get_lead_source(customer_id: str) -> Response:
     return json_response(lead_source_body(lead_source, customer_id, base_url()))
 
 
+def put_customer_lead_source(customer_id: str) -> Response:
+    """The JS SDK's createLeadSource and updateLeadSource: 201 either way, the only success
+    Rebilly declares."""
+    lead_source = put_lead_source(service_context(), customer_id, load_body(lead_source_schema))
+    url = f"{base_url()}/customers/{customer_id}/lead-source"
+    return json_response(lead_source_body(lead_source, customer_id, base_url()), 201,
+                         {"Location": url})
+
+
+def delete_customer_lead_source(customer_id: str) -> Response:
+    delete_lead_source(service_context(), customer_id)
+    return Response(status=204)
+
+
 def delete_customer(customer_id: str) -> Response:
     merge_customer(service_context(), customer_id, request.args.get("targetCustomerId"))
     return Response(status=204)
@@ -60,3 +82,5 @@ add_route("/customers/<customer_id>", get_customer, ["GET"])
 add_route("/customers/<customer_id>", put_customer, ["PUT"])
 add_route("/customers/<customer_id>", delete_customer, ["DELETE"])
 add_route("/customers/<customer_id>/lead-source", get_lead_source, ["GET"])
+add_route("/customers/<customer_id>/lead-source", put_customer_lead_source, ["PUT"])
+add_route("/customers/<customer_id>/lead-source", delete_customer_lead_source, ["DELETE"])

@@ -33,8 +33,10 @@ A local fake of Rebilly's customers API for tests and CI, and the admin API that
 Every API path also answers with a trailing slash and under `/organizations/{organization_id}`.
 Each credential (secret key or JWT) has its own namespace of data. Every error is a problem
 body (`Problem`); an unknown path is a 404 and a known path with another method a 405 with
-`Allow`. Any API request can be made to fail on purpose (`X-Sandbox-Fault`, fault rules), with
-the status and body the fault names, which the `default` answers stand for.
+`Allow`. A route Rebilly has that the sandbox does not simulate (and so is not described here)
+is a 501 naming it, once the credential is accepted. Any API request can be made to fail on
+purpose (`X-Sandbox-Fault`, fault rules), with the status and body the fault names, which the
+`default` answers stand for.
 """
 
 

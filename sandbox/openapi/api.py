@@ -1,4 +1,5 @@
-"""The API part of the OpenAPI document: customers and tokens, under each route prefix."""
+"""The API part of the OpenAPI document: customers, tokens, transactions and the rest, under
+each route prefix."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 from apispec import APISpec
 
-from ..resources import TRANSACTIONS
+from ..resources import PAYMENT_TOKENS, TRANSACTIONS
 from ..schemas import CustomerSchema, TokenSchema
+from ..schemas.customer import LeadSourceSchema
 from ..schemas.list_query import expand_parameter, list_query_parameters
 from ..schemas.responses import (
     CustomerResponseSchema,
@@ -41,6 +43,9 @@ __all__ = ("add_api", "API_PREFIXES")
 
 #: Every API path is served under each of these (``sandbox.api.routing.PREFIXES``).
 API_PREFIXES = ("", "/organizations/{organization_id}")
+
+#: Operations that also accept a publishable key (``api.routing.PUBLISHABLE_ENDPOINTS``).
+PUBLISHABLE_OPERATIONS = frozenset({"createToken", "getToken"})
 
 DEFAULT = {"default": json_answer(ProblemSchema, "An injected fault's answer, or an unexpected "
                                                  "error.")}
@@ -94,6 +99,20 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "responses": {"200": json_answer(LeadSourceResponseSchema, "The lead source."),
                               **error_refs(401, 404)},
             },
+            "put": {
+                "operationId": "putCustomerLeadSource", "tags": ["Customers"],
+                "summary": "Create or replace the customer's lead source (201 either way).",
+                "requestBody": request_body(LeadSourceSchema),
+                "responses": {"201": json_answer(LeadSourceResponseSchema, "Stored.",
+                                                 headers=CREATED_HEADERS),
+                              **error_refs(400, 401, 404, 413, 422, 429)},
+            },
+            "delete": {
+                "operationId": "deleteCustomerLeadSource", "tags": ["Customers"],
+                "summary": "Remove the customer's lead source.",
+                "responses": {"204": {"description": "Removed.", "headers": RATE_LIMITED},
+                              **error_refs(401, 404, 429)},
+            },
         },
         "/tokens": {
             "post": {
@@ -104,6 +123,10 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                                                  headers=CREATED_HEADERS),
                               **error_refs(400, 401, 413, 422, 429)},
             },
+            "get": list_operation("listTokens", ["Tokens"],
+                                  "A page of the namespace's own payment tokens, oldest first.",
+                                  list_query_parameters(PAYMENT_TOKENS), TokenResponseSchema,
+                                  "The page, each token as GET /tokens/{id} shows it."),
         },
         "/tokens/{token_id}": {
             "get": {
@@ -239,7 +262,8 @@ def add_api(spec: APISpec) -> None:
                                                **tracking_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
-                    [{"PublishableKey": []}] if path.startswith("/tokens") else [])
+                    [{"PublishableKey": []}]
+                    if operation["operationId"] in PUBLISHABLE_OPERATIONS else [])
                 operation["parameters"] = [*operation.get("parameters", []),
                                            "X-Sandbox-Fault"]
                 operation["responses"].update(copy.deepcopy(DEFAULT))

@@ -165,7 +165,8 @@ class LeadSourceResponseSchema(AnswerSchema):
     createdTime = timestamp()
     updatedTime = timestamp()
     links = fields.List(fields.Nested(LinkSchema), data_key="_links",
-                        metadata={"description": "Only on GET /customers/{id}/lead-source."})
+                        metadata={"description": "Only on the /customers/{id}/lead-source "
+                                                 "routes, not when embedded."})
 
 
 class EmbeddedSchema(AnswerSchema):

@@ -1,4 +1,5 @@
-"""Customer business rules: create, upsert, merge-and-delete (reads: ``customer_reads``).
+"""Customer business rules: create, upsert, merge-and-delete, and the lead source's own writes
+(reads: ``customer_reads``).
 
 Pure Python: no Flask, no marshmallow. Input is the clean data a schema loaded; output is the
 stored customer document. Each operation is one store transaction, so a failure part-way (a used
@@ -20,7 +21,7 @@ from .events import emit
 from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "CLIENT_ID", "create_customer",
-           "upsert_customer", "merge_customer")
+           "upsert_customer", "merge_customer", "put_lead_source", "delete_lead_source")
 
 CUSTOMERS = "customers"
 LEAD_SOURCES = "lead-sources"
@@ -157,10 +158,40 @@ def _store_lead_source(tx: Transaction, ctx: Context, customer_id: str,
     if not lead_source:
         tx.delete(ctx.namespace, LEAD_SOURCES, customer_id)
         return
+    tx.put(ctx.namespace, LEAD_SOURCES, _lead_source(tx, ctx, customer_id, lead_source, now))
+
+
+def _lead_source(tx: Transaction, ctx: Context, customer_id: str, data: dict[str, Any],
+                 now: str) -> dict[str, Any]:
+    """The lead source document for ``data``, keeping the ``createdTime`` of any it replaces."""
     previous = tx.get(ctx.namespace, LEAD_SOURCES, customer_id)
-    tx.put(ctx.namespace, LEAD_SOURCES, {
-        **lead_source, "id": customer_id, "customerId": customer_id,
-        "createdTime": previous["createdTime"] if previous else now, "updatedTime": now})
+    return {**data, "id": customer_id, "customerId": customer_id,
+            "createdTime": previous["createdTime"] if previous else now, "updatedTime": now}
+
+
+def put_lead_source(ctx: Context, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Store ``data`` as the customer's lead source, replacing any it had (``createdTime`` is
+    kept); return it as stored. The customer itself, its ``revision`` included, is unchanged.
+
+    :raises NotFound: when the namespace has no customer with this id.
+    """
+    with ctx.store.transaction() as tx:
+        if not tx.exists(ctx.namespace, CUSTOMERS, customer_id):
+            raise NotFound(f"Customer {customer_id} was not found.")
+        lead_source = _lead_source(tx, ctx, customer_id, data, format_time(ctx.clock.now()))
+        tx.put(ctx.namespace, LEAD_SOURCES, lead_source)
+        return lead_source
+
+
+def delete_lead_source(ctx: Context, customer_id: str) -> None:
+    """Remove the customer's lead source.
+
+    :raises NotFound: when the customer has none (or does not exist).
+    """
+    with ctx.store.transaction() as tx:
+        if not tx.exists(ctx.namespace, LEAD_SOURCES, customer_id):
+            raise NotFound(f"Customer {customer_id} has no lead source.")
+        tx.delete(ctx.namespace, LEAD_SOURCES, customer_id)
 
 
 def merge_customer(ctx: Context, customer_id: str, target_id: str | None) -> None:

@@ -10,20 +10,25 @@ or upsert) marks it used and makes a payment instrument for that customer throug
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cards import brand_of
 from ..gateway import card_profile
 from ..ids import format_time
 from ..problems import NotFound, ValidationFailed
+from ..resources import PAYMENT_TOKENS
 from ..store import Transaction
 from .contacts import build_contact
 from .context import Context
+from .paging import ListQuery
+
+if TYPE_CHECKING:
+    from .listing import Page
 
 __all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "CARD_PROFILES", "TOKEN_LIFETIME", "create_token",
-           "get_token", "take_token", "redeem_token", "instrument_reference")
+           "get_token", "list_tokens", "take_token", "redeem_token", "instrument_reference")
 
-TOKENS = "tokens"
+TOKENS = PAYMENT_TOKENS.table
 PAYMENT_INSTRUMENTS = "payment-instruments"
 #: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
 CARD_PROFILES = "card-profiles"
@@ -70,6 +75,14 @@ def get_token(ctx: Context, token_id: str) -> dict[str, Any]:
     if token is None:
         raise NotFound(f"Payment token {token_id} was not found.")
     return token
+
+
+def list_tokens(ctx: Context, query: ListQuery) -> Page:
+    """A page of the namespace's own tokens, the stored documents as ``get_token`` reads them
+    (no card number was ever kept)."""
+    from .listing import list_documents  # lists read customers, which redeem tokens
+
+    return list_documents(ctx.store, ctx.namespace, query)
 
 
 def take_token(tx: Transaction, ctx: Context, token_id: str, field: str) -> dict[str, Any]:
