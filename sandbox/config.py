@@ -139,6 +139,11 @@ SETTINGS: tuple[Setting, ...] = (
             "the sandbox listens on loopback."),
     Setting("webhook_max_pending", 1000, int,
             "Deliveries one namespace may have waiting; a new one beyond it is failed at once."),
+    Setting("webhook_max_stored_bytes", 32 * 1024 * 1024, int,
+            "Bytes of webhook bodies one namespace's deliveries may hold; finished ones are "
+            "forgotten oldest first to make room, a new one that still does not fit is failed "
+            "at once. 32 MiB: one event to 25 webhooks with 1 MiB bodies, or thousands of plain "
+            "ones."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -192,6 +197,9 @@ def _check(config: dict[str, Any]) -> None:
                  "webhook_max_pending"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1, got {config[name]}")
+    if config["webhook_max_stored_bytes"] < 1:
+        raise ConfigError(f"webhook_max_stored_bytes must be at least 1, "
+                          f"got {config['webhook_max_stored_bytes']}")
     if config["max_body_bytes_in_flight"] < config["max_body_bytes"]:
         raise ConfigError(f"max_body_bytes_in_flight must be at least max_body_bytes "
                           f"({config['max_body_bytes']}), got {config['max_body_bytes_in_flight']}")

@@ -53,8 +53,6 @@ RESPONSE_CAP = 16 * 1024
 POLL_SECONDS = 0.5
 #: Sandbox-clock seconds a ``reorder`` fault holds a delivery when no later one overtakes it.
 REORDER_HOLD_SECONDS = 1.0
-#: Finished deliveries kept per namespace (for resend), the oldest forgotten first.
-MAX_FINISHED = 2000
 CREDENTIALS = "service-credentials"
 
 log = logging.getLogger("sandbox")
@@ -187,12 +185,15 @@ class DeliveryWorker:
         return len(found)
 
     def _refuse(self, namespace: str, delivery_id: str) -> None:
+        """Fail a delivery beyond ``--webhook-max-pending`` at once; its body goes, since nothing
+        will ever send it, and no longer counts in the namespace's byte budget."""
+        from .services.retention import refuse
+
         with self.store.transaction() as tx:
             delivery = tx.get(namespace, DELIVERIES, delivery_id)
             if delivery is not None:
-                delivery.update(state="failed", failureReason=(
-                    f"{self.max_pending} deliveries were already waiting in this namespace "
-                    "(--webhook-max-pending)"))
+                refuse(delivery, f"{self.max_pending} deliveries were already waiting in this "
+                                 "namespace (--webhook-max-pending)")
                 tx.put(namespace, DELIVERIES, delivery)
         log.warning("webhook delivery %s refused: %d already waiting", delivery_id,
                     self.max_pending)
@@ -497,10 +498,8 @@ def _faulted_body(body: str, kind: str | None) -> str:
 
 
 def _forget_finished(tx: Any, namespace: str) -> None:
-    """Keep at most ``MAX_FINISHED`` finished deliveries in a namespace, oldest going first."""
-    if tx.count(namespace, DELIVERIES) <= MAX_FINISHED:
-        return
-    finished = [doc["id"] for doc in tx.view(namespace, DELIVERIES)
-                if doc.get("state") != "pending"]
-    for delivery_id in finished[:len(finished) - MAX_FINISHED]:
-        tx.delete(namespace, DELIVERIES, delivery_id)
+    """Keep at most ``services.retention.MAX_FINISHED`` finished deliveries in a namespace,
+    oldest going first: the rule deliveries are written with, applied as one finishes too."""
+    from .services.retention import forget_finished
+
+    forget_finished(tx, namespace)

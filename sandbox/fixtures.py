@@ -248,7 +248,7 @@ def _with_id(ctx: Context, prefix: str, record_id: str | None) -> Context:
     if record_id is None:
         return ctx
     return Context(ctx.store, _ChosenIds(ctx.ids, prefix, record_id), ctx.clock, ctx.namespace,
-                   ctx.organization_id)
+                   ctx.organization_id, max_stored_bytes=ctx.max_stored_bytes)
 
 
 def _optional_id(record: dict[str, Any]) -> str | None:

@@ -73,7 +73,8 @@ class SandboxState:
     def context(self, namespace: str, organization_id: str | None = None) -> Context:
         """What a service needs to act for a namespace: store, ids and that namespace's clock."""
         return Context(self.store, self.ids, self.clock_for(namespace), namespace, organization_id,
-                       outbox=self.deliveries.outbox)
+                       outbox=self.deliveries.outbox,
+                       max_stored_bytes=self.config["webhook_max_stored_bytes"])
 
     def close(self) -> None:
         self.deliveries.close()

@@ -298,7 +298,8 @@ def test_retries_stop_after_the_last_scheduled_attempt(merchant):
 
     assert notifier.notify("ns_test", f"{merchant.url}/notify", b"{}")
     for count in (2, 3):
-        move_until(lambda: len(merchant.posts()) >= count, clock, notifier, seconds=4)
+        move_until(lambda count=count: len(merchant.posts()) >= count, clock, notifier,
+                   seconds=4)
 
     wait_idle(notifier)
     assert len(merchant.posts()) == 3

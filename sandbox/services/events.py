@@ -26,13 +26,12 @@ from ..resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedReso
 from ..store import Transaction, copy_document
 from .context import Context
 from .filters import FilterRefused, Predicate, all_of, compile_filter
+from .retention import DELIVERIES, Room
 
 __all__ = ("DELIVERIES", "WEBHOOKS", "EVENT_TYPES", "EventType", "emit", "register_presenter",
-           "render_template", "filter_fields", "matches_filter", "default_payload",
+           "render_template", "render_within", "filter_fields", "matches_filter", "default_payload",
            "MAX_RENDERED_BODY")
 
-#: Deliveries waiting for (or done by) the delivery worker, one per (event, webhook).
-DELIVERIES = "webhook-deliveries"
 #: Registered webhooks, as the API answers them minus ``_links``.
 WEBHOOKS = "webhooks"
 _LEAD_SOURCES = "lead-sources"
@@ -96,7 +95,8 @@ def emit(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
 
     Call inside the transaction of the change that caused the event, after the change is written,
     with the resources of the payload as stored (an instrument as shown at this moment). Returns
-    the ids of the deliveries written. Costs one count when the namespace has no webhooks.
+    the ids of the deliveries written; one whose body does not fit the namespace's byte budget is
+    written failed (``retention.Room``). Costs one count when the namespace has no webhooks.
     """
     kind = EVENT_TYPES[event_type]
     if not tx.count(ctx.namespace, WEBHOOKS):
@@ -108,8 +108,8 @@ def emit(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
              and matches_filter(hook.get("filter"), kind.resource, main)]
     if not hooks:
         return []
-    payload = default_payload(tx, ctx, event_type, entity_id, embedded)
-    compact = json.dumps(payload, separators=(",", ":"))
+    bodies = _Bodies(default_payload(tx, ctx, event_type, entity_id, embedded))
+    room = Room.of(tx, ctx)
     now = format_time(ctx.clock.now())
     written = []
     for hook in hooks:
@@ -124,18 +124,39 @@ def emit(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
                         for header in hook.get("headers", [])
                         if header.get("status", "active") == "active"],
             "credentialId": hook["credentialHash"],
-            "body": compact if hook.get("body") is None else render_template(hook["body"],
-                                                                             payload),
             "createdTime": now,
             "dueTime": now,
             "attempt": 0,
             "state": "pending",
         }
-        tx.insert(ctx.namespace, DELIVERIES, delivery)
+        room.write(delivery, functools.partial(bodies.made, hook.get("body")))
         written.append(delivery["id"])
-        if ctx.outbox is not None:
-            ctx.outbox(ctx.namespace, delivery["id"], now)
+    room.settle()
     return written
+
+
+class _Bodies:
+    """The bodies of one event: the default payload encoded once, each template rendered once
+    however many webhooks share it (the same string stored for each), and each value a template
+    reads encoded once for all of them."""
+
+    def __init__(self, payload: dict[str, Any]):
+        self.payload = payload
+        self._texts = _Texts(payload)
+        self._made: dict[str | None, tuple[int, str | None]] = {}
+
+    def made(self, template: str | None, room: int) -> str | None:
+        """The body for a webhook with ``template`` (None: the default payload), or None when
+        it would take more than ``room`` characters (a template's rendering stops there)."""
+        made = self._made.get(template)
+        if made is not None and (made[1] is not None or made[0] >= room):
+            return made[1]  # a body, whatever the room; or too big for as much room or more
+        if template is None:
+            body: str | None = json.dumps(self.payload, separators=(",", ":"))
+        else:
+            body = _render(template, self._texts, room)
+        self._made[template] = (room, body)
+        return body
 
 
 def default_payload(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
@@ -196,8 +217,9 @@ def _compiled(raw: str, resource: ListedResource) -> Predicate | None:
 
 
 #: Characters a rendered ``body`` template may reach: a placeholder that would take the body past
-#: it renders as the empty string, so a short template repeating ``{{transaction}}`` cannot make
-#: every event store and send megabytes.
+#: it renders as the empty string, and so does every one after it, so a short template repeating
+#: ``{{transaction}}`` cannot make every event store and send megabytes, nor take longer to render
+#: than its budget allows.
 MAX_RENDERED_BODY = 1024 * 1024
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
@@ -207,23 +229,64 @@ def render_template(template: str, payload: dict[str, Any]) -> str:
 
     A path is ``eventType``, the root id field, or a dot path into an embedded resource
     (``transaction.id``, ``customer.email``); objects and lists render as compact JSON, an
-    unknown path or ``null`` as the empty string, and so does a value that would take the body
-    past ``MAX_RENDERED_BODY``.
+    unknown path or ``null`` as the empty string. The first value that would take the body past
+    ``MAX_RENDERED_BODY`` renders as the empty string, and so does every placeholder after it,
+    unread: rendering costs at most its budget, however many placeholders the template repeats.
     """
-    values = {key: value for key, value in payload.items() if key != "_embedded"}
-    values.update(payload.get("_embedded", {}))
-    budget = [MAX_RENDERED_BODY - len(template)]
+    return _render(template, _Texts(payload), None) or ""
 
-    def value_of(match: re.Match) -> str:
-        text = _text_at(values, match.group(1))
-        if len(text) - len(match.group(0)) > budget[0]:
-            text = ""
-        budget[0] -= len(text) - len(match.group(0))
+
+def render_within(template: str, payload: dict[str, Any], room: int) -> str | None:
+    """``render_template``, or None as soon as the body is known to need more than ``room``
+    characters: a caller with less room than ``MAX_RENDERED_BODY`` pays no more than its room."""
+    return _render(template, _Texts(payload), room)
+
+
+def _render(template: str, texts: _Texts, room: int | None) -> str | None:
+    pieces = _PLACEHOLDER.split(template)  # text, path, text, path, ..., text
+    literal = sum(map(len, pieces[::2]))
+    left = MAX_RENDERED_BODY - literal  # the body's own budget
+    spare = left if room is None else room - literal  # the caller's
+    if spare < 0 and room is not None:
+        return None
+    for index in range(1, len(pieces), 2):
+        text = texts[pieces[index]]
+        if len(text) > left:  # the budget is spent: this and every later one render empty
+            pieces[index::2] = [""] * len(pieces[index::2])
+            break
+        if len(text) > spare:  # within the budget, beyond the caller's room
+            return None
+        left -= len(text)
+        spare -= len(text)
+        pieces[index] = text
+    return "".join(pieces)
+
+
+class _Texts(dict):
+    """Each path's text in one event, looked up and encoded once per render however often the
+    template repeats it; a value that several paths reach (``tags.0``, ``tags.00``) is encoded
+    once too."""
+
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__()
+        self._values = {key: value for key, value in payload.items() if key != "_embedded"}
+        self._values.update(payload.get("_embedded", {}))
+        self._encoded: dict[int, str] = {}  # by id(): the payload outlives the render
+
+    def __missing__(self, path: str) -> str:
+        value = _value_at(self._values, path)
+        if value is None or isinstance(value, str):
+            text = value or ""
+        else:
+            text = self._encoded.get(id(value))
+            if text is None:
+                text = self._encoded[id(value)] = json.dumps(value, separators=(",", ":"))
+        self[path] = text
         return text
-    return _PLACEHOLDER.sub(value_of, template)
 
 
-def _text_at(values: dict[str, Any], path: str) -> str:
+def _value_at(values: dict[str, Any], path: str) -> Any:
+    """The value at a dot path, None when there is none."""
     value: Any = values
     for part in path.split("."):
         if isinstance(value, dict) and part in value:
@@ -231,9 +294,5 @@ def _text_at(values: dict[str, Any], path: str) -> str:
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            return ""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
+            return None
+    return value

@@ -3,12 +3,14 @@
 Each attempt the delivery worker makes (or a delivery fault stands in for) is written here in
 Rebilly's ``WebhookTracking`` shape, with the receiver's status (0 when none came), the duration,
 what was sent and what came back. The ``Authorization`` header is shown with its scheme only:
-the credential's password is write-only. Each namespace keeps its newest ``MAX_ENTRIES``.
+the credential's password is write-only. Each namespace keeps its newest ``MAX_ENTRIES``, and
+no more than ``MAX_BYTES`` of request and response text in all, the oldest going first.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from typing import Any
 
 from ..ids import format_time
@@ -16,18 +18,25 @@ from ..problems import NotFound
 from ..resources import WEBHOOK_TRACKING
 from ..store import Transaction
 from .context import Context, default_organization
-from .events import DELIVERIES, EVENT_TYPES, render_template
+from .events import DELIVERIES, EVENT_TYPES, render_within
 from .listing import Page, list_documents
 from .paging import ListQuery
+from .retention import Room, sizes_of
 
-__all__ = ("TRACKING", "MAX_ENTRIES", "record_attempt", "list_entries", "all_entries",
+__all__ = ("TRACKING", "MAX_ENTRIES", "MAX_BYTES", "record_attempt", "list_entries", "all_entries",
            "get_entry", "resend", "preview", "redacted_headers")
 
 TRACKING = WEBHOOK_TRACKING.table
 #: Tracking entries kept per namespace; the oldest go first.
 MAX_ENTRIES = 1000
+#: Bytes of request and response text the entries of a namespace keep, the oldest going first
+#: (the newest is always kept). A constant, like ``MAX_ENTRIES``: the worker records attempts
+#: without the app's settings, and a body sent is capped by the delivery budget already. 32 MiB
+#: keeps the last 25 attempts of 1 MiB, or all 1000 entries of ordinary deliveries.
+MAX_BYTES = 32 * 1024 * 1024
 #: The event a preview sends when the webhook listens to every event type.
 PREVIEW_EVENT = "customer-created"
+_REQUEST, _RESPONSE = operator.itemgetter("request"), operator.itemgetter("response")
 
 
 def redacted_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -65,10 +74,29 @@ def record_attempt(tx: Transaction, namespace: str, entry_id: str,
         "deliveryId": delivery["id"],
     }
     tx.insert(namespace, TRACKING, entry)
-    if tx.count(namespace, TRACKING) > MAX_ENTRIES:
-        oldest = next(iter(tx.view(namespace, TRACKING)))["id"]
-        tx.delete(namespace, TRACKING, oldest)
+    _forget_oldest(tx, namespace)
     return entry
+
+
+def _forget_oldest(tx: Transaction, namespace: str) -> None:
+    """Delete the oldest entries beyond ``MAX_ENTRIES`` or ``MAX_BYTES``, never the newest.
+    Sizes are read in C loops: this runs on every attempt, with the store held."""
+    entries = tx.view(namespace, TRACKING)
+    sizes = list(map(operator.add, sizes_of(list(map(_REQUEST, entries))),
+                     sizes_of(list(map(_RESPONSE, entries)))))
+    extra = len(sizes) - MAX_ENTRIES
+    over = sum(sizes) - MAX_BYTES
+    if extra <= 0 and over <= 0:
+        return
+    gone = []
+    for entry, size in zip(entries, sizes[:-1], strict=False):  # the newest stays
+        if extra <= 0 and over <= 0:
+            break
+        gone.append(entry["id"])
+        extra -= 1
+        over -= size
+    for entry_id in gone:
+        tx.delete(namespace, TRACKING, entry_id)
 
 
 def list_entries(ctx: Context, query: ListQuery) -> Page:
@@ -123,8 +151,6 @@ def preview(ctx: Context, webhook: dict[str, Any]) -> str:
     event_type = listened[0] if listened else PREVIEW_EVENT
     entity_id = ctx.ids.new("preview")
     payload = preview_payload(event_type, entity_id)
-    body = (json.dumps(payload, separators=(",", ":")) if webhook.get("body") is None
-            else render_template(webhook["body"], payload))
     now = format_time(ctx.clock.now())
     delivery = {
         "id": ctx.ids.new("whd"), "webhookId": webhook.get("id") or "preview",
@@ -133,12 +159,18 @@ def preview(ctx: Context, webhook: dict[str, Any]) -> str:
         "headers": [{"name": header["name"], "value": header["value"]}
                     for header in webhook.get("headers") or ()
                     if header.get("status", "active") == "active"],
-        "credentialId": webhook["credentialHash"], "body": body, "createdTime": now,
+        "credentialId": webhook["credentialHash"], "createdTime": now,
         "dueTime": now, "attempt": 0, "state": "pending", "lastAttempt": 1,
         "organizationId": ctx.organization_id,
     }
     with ctx.store.transaction() as tx:
-        tx.insert(ctx.namespace, DELIVERIES, delivery)
-        if ctx.outbox is not None:
-            ctx.outbox(ctx.namespace, delivery["id"], now)
+        room = Room.of(tx, ctx)
+        room.write(delivery, lambda left: _preview_body(webhook, payload, left))
+        room.settle()
     return delivery["id"]
+
+
+def _preview_body(webhook: dict[str, Any], payload: dict[str, Any], room: int) -> str | None:
+    if webhook.get("body") is None:
+        return json.dumps(payload, separators=(",", ":"))
+    return render_within(webhook["body"], payload, room)
