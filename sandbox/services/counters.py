@@ -13,10 +13,10 @@ from typing import Any
 
 from ..store import Transaction
 from .context import Context
+from .tables import CUSTOMERS
 
 __all__ = ("REPORTING_CURRENCY", "PAYMENT_TYPES", "count_payment", "count_refund")
 
-CUSTOMERS = "customers"
 REPORTING_CURRENCY = "USD"
 #: Transaction types Rebilly counts as payments.
 PAYMENT_TYPES = frozenset({"sale", "capture"})

@@ -13,8 +13,7 @@ from typing import Any
 from ..problems import NotFound
 from ..store import Transaction
 from .context import Context
-from .customers import CUSTOMERS, LEAD_SOURCES, WEBSITES
-from .tokens import PAYMENT_INSTRUMENTS
+from .tables import CUSTOMERS, LEAD_SOURCES, PAYMENT_INSTRUMENTS, WEBSITES
 
 __all__ = ("CustomerRelations", "customer_relations", "embedded", "for_display", "get_customer",
            "get_lead_source")

@@ -18,14 +18,12 @@ from . import tags as tag_rules
 from .contacts import build_contact, derived_names
 from .context import Context
 from .events import emit
-from .tokens import PAYMENT_INSTRUMENTS, instrument_reference, redeem_token
+from .instruments import instrument_reference, redeem_token
+from .tables import CUSTOMERS, LEAD_SOURCES, PAYMENT_INSTRUMENTS, WEBSITES
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "CLIENT_ID", "create_customer",
            "upsert_customer", "merge_customer", "put_lead_source", "delete_lead_source")
 
-CUSTOMERS = "customers"
-LEAD_SOURCES = "lead-sources"
-WEBSITES = "websites"
 CLIENT_ID = re.compile(r"[@~\-.\w]{1,50}", re.ASCII)
 
 #: Writable fields copied as sent (after validation), with the value used when absent.

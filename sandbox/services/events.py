@@ -27,6 +27,7 @@ from ..store import Transaction, copy_document
 from .context import Context
 from .filters import FilterRefused, Predicate, all_of, compile_filter
 from .retention import DELIVERIES, Room
+from .tables import LEAD_SOURCES
 
 __all__ = ("DELIVERIES", "WEBHOOKS", "EVENT_TYPES", "EventType", "emit", "register_presenter",
            "render_template", "render_within", "filter_fields", "matches_filter", "default_payload",
@@ -34,7 +35,6 @@ __all__ = ("DELIVERIES", "WEBHOOKS", "EVENT_TYPES", "EventType", "emit", "regist
 
 #: Registered webhooks, as the API answers them minus ``_links``.
 WEBHOOKS = "webhooks"
-_LEAD_SOURCES = "lead-sources"
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _present(tx: Transaction, ctx: Context, kind: str, document: dict[str, Any],
         return copy_document(document)
     if kind == "customer":
         return presenter(document, base_url,
-                         has_lead_source=tx.exists(ctx.namespace, _LEAD_SOURCES, document["id"]))
+                         has_lead_source=tx.exists(ctx.namespace, LEAD_SOURCES, document["id"]))
     return presenter(document, base_url)
 
 

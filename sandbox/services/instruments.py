@@ -27,13 +27,16 @@ from .context import Context
 from .events import emit
 from .listing import Page, index_specs
 from .paging import ListQuery, select_page
-from .tokens import CARD_PROFILES, PAYMENT_INSTRUMENTS, take_token
+from .tables import CARD_PROFILES, PAYMENT_INSTRUMENTS
+from .tokens import take_token
 
 __all__ = (
     "PAYMENT_INSTRUMENTS",
     "CARD_PROFILES",
     "create_instrument",
     "instrument_from_token",
+    "redeem_token",
+    "instrument_reference",
     "instrument_for_payment",
     "record_payment",
     "instrument_status",
@@ -126,6 +129,38 @@ def instrument_from_token(tx: Transaction, ctx: Context, token_id: str, customer
     address = token.get("billingAddress") or billing_address or customer.get("primaryAddress")
     return _store_card(tx, ctx, customer["id"], dict(token["paymentInstrument"]), address,
                        profile_of(tx, ctx, token["id"]), extras or {})
+
+
+def redeem_token(tx: Transaction, ctx: Context, token_id: str, customer_id: str,
+                 primary_address: dict[str, Any] | None) -> dict[str, Any]:
+    """Use up a token: mark it used and make the customer's payment instrument from it.
+
+    Call inside the customer's transaction, so two creates racing for one token cannot both win.
+    The instrument is the full payment card ``POST /payment-instruments`` makes (inactive until
+    its first approved payment).
+
+    :raises ValidationFailed: on ``paymentToken`` when the token is unknown, used or expired.
+    """
+    customer = {"id": customer_id, "primaryAddress": primary_address}
+    instrument, _ = instrument_from_token(tx, ctx, token_id, customer, None,
+                                          field="paymentToken")
+    return instrument
+
+
+def instrument_reference(tx: Transaction, ctx: Context, instrument_id: str,
+                         customer_id: str) -> dict[str, str]:
+    """``defaultPaymentInstrument`` for an instrument the customer owns.
+
+    :raises ValidationFailed: on ``defaultPaymentInstrumentId`` otherwise, or when it is
+        deactivated.
+    """
+    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+    if instrument is None or instrument["customerId"] != customer_id:
+        raise _refuse("defaultPaymentInstrumentId",
+                      "No payment instrument with this id belongs to the customer.")
+    if instrument.get("status") == "deactivated":
+        raise _refuse("defaultPaymentInstrumentId", "This payment instrument is deactivated.")
+    return {"method": instrument["method"], "paymentInstrumentId": instrument["id"]}
 
 
 def _from_plain_card(tx: Transaction, ctx: Context, card: dict[str, Any],

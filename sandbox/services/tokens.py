@@ -3,35 +3,29 @@
 A token is single-use and expires 30 minutes after it is made. The card number is judged when
 the token is made (``gateway.card_profile``) and only that judgement is kept, in the hidden
 card-profile table, never the number. Redeeming a token (a ``paymentToken`` on a customer create
-or upsert) marks it used and makes a payment instrument for that customer through
-``services.instruments``, billed to the token's address or else the customer's primary address.
+or upsert: ``services.instruments.redeem_token``, since instruments build on tokens) marks it used
+and makes a payment instrument for that customer, billed to the token's address or else the
+customer's primary address.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..cards import brand_of
 from ..gateway import card_profile
 from ..ids import format_time
 from ..problems import NotFound, ValidationFailed
-from ..resources import PAYMENT_TOKENS
 from ..store import Transaction
 from .contacts import build_contact
 from .context import Context
+from .listing import Page, list_documents
 from .paging import ListQuery
+from .tables import CARD_PROFILES, TOKENS
 
-if TYPE_CHECKING:
-    from .listing import Page
+__all__ = ("TOKEN_LIFETIME", "create_token", "get_token", "list_tokens", "take_token")
 
-__all__ = ("TOKENS", "PAYMENT_INSTRUMENTS", "CARD_PROFILES", "TOKEN_LIFETIME", "create_token",
-           "get_token", "list_tokens", "take_token", "redeem_token", "instrument_reference")
-
-TOKENS = PAYMENT_TOKENS.table
-PAYMENT_INSTRUMENTS = "payment-instruments"
-#: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
-CARD_PROFILES = "card-profiles"
 TOKEN_LIFETIME = timedelta(minutes=30)
 
 
@@ -80,8 +74,6 @@ def get_token(ctx: Context, token_id: str) -> dict[str, Any]:
 def list_tokens(ctx: Context, query: ListQuery) -> Page:
     """A page of the namespace's own tokens, the stored documents as ``get_token`` reads them
     (no card number was ever kept)."""
-    from .listing import list_documents  # lists read customers, which redeem tokens
-
     return list_documents(ctx.store, ctx.namespace, query)
 
 
@@ -105,37 +97,3 @@ def take_token(tx: Transaction, ctx: Context, token_id: str, field: str) -> dict
 
 def _refuse(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "message": message}])
-
-
-def redeem_token(tx: Transaction, ctx: Context, token_id: str, customer_id: str,
-                 primary_address: dict[str, Any] | None) -> dict[str, Any]:
-    """Use up a token: mark it used and make the customer's payment instrument from it.
-
-    Call inside the customer's transaction, so two creates racing for one token cannot both win.
-    The instrument is the full payment card ``POST /payment-instruments`` makes (inactive until
-    its first approved payment).
-
-    :raises ValidationFailed: on ``paymentToken`` when the token is unknown, used or expired.
-    """
-    from .instruments import instrument_from_token  # instruments build on tokens, not the reverse
-
-    customer = {"id": customer_id, "primaryAddress": primary_address}
-    instrument, _ = instrument_from_token(tx, ctx, token_id, customer, None,
-                                          field="paymentToken")
-    return instrument
-
-
-def instrument_reference(tx: Transaction, ctx: Context, instrument_id: str,
-                         customer_id: str) -> dict[str, str]:
-    """``defaultPaymentInstrument`` for an instrument the customer owns.
-
-    :raises ValidationFailed: on ``defaultPaymentInstrumentId`` otherwise, or when it is
-        deactivated.
-    """
-    instrument = tx.get(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
-    if instrument is None or instrument["customerId"] != customer_id:
-        raise _refuse("defaultPaymentInstrumentId",
-                      "No payment instrument with this id belongs to the customer.")
-    if instrument.get("status") == "deactivated":
-        raise _refuse("defaultPaymentInstrumentId", "This payment instrument is deactivated.")
-    return {"method": instrument["method"], "paymentInstrumentId": instrument["id"]}

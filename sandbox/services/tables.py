@@ -1,0 +1,23 @@
+"""The store tables the services share, named in one leaf module.
+
+A service names the tables it reads without importing the service that writes them, so the
+services import one another only where one builds on another's rules (instruments on tokens,
+customers on instruments), and their import graph has no cycle.
+"""
+
+from __future__ import annotations
+
+from ..resources import CUSTOMERS as _CUSTOMERS
+from ..resources import PAYMENT_INSTRUMENTS as _PAYMENT_INSTRUMENTS
+from ..resources import PAYMENT_TOKENS as _PAYMENT_TOKENS
+
+__all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "TOKENS", "PAYMENT_INSTRUMENTS",
+           "CARD_PROFILES")
+
+CUSTOMERS = _CUSTOMERS.table
+LEAD_SOURCES = "lead-sources"
+WEBSITES = "websites"
+TOKENS = _PAYMENT_TOKENS.table
+PAYMENT_INSTRUMENTS = _PAYMENT_INSTRUMENTS.table
+#: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
+CARD_PROFILES = "card-profiles"
