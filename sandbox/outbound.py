@@ -100,19 +100,25 @@ class TargetPolicy:
     def addresses(self, host: str, port: int) -> list[tuple[Any, ...]]:
         """The socket addresses a request to ``host`` may connect to, every one checked.
 
+        With ``allow``, a name must be listed as a name and an address within a listed address
+        or CIDR (names are not resolved to match a CIDR, so no look-up is made for a refusal).
+
         :raises Refused: when the policy does not allow the host or one of its addresses.
+        :raises NotAnswered: when the name cannot be resolved.
         """
         host = host.lower().rstrip(".")
-        named = self.allow and any(_name_matches(entry, host) for entry in self.allow)
-        try:
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as error:
-            raise NotAnswered(f"the host {host} could not be resolved") from error
-        for *_, sockaddr in found:
-            address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
-            if not named:
-                self._check(host, address)
-        return [(family, sockaddr) for family, _, _, _, sockaddr in found]
+        literal = _address_of(host)
+        if self.allow and literal is None:
+            if not any(_name_matches(entry, host) for entry in self.allow):
+                raise Refused(f"the host {host} is not in --webhook-allow")
+            return _resolve(host, port)
+        if literal is not None:
+            self._check(host, literal)
+            return _resolve(host, port)
+        found = _resolve(host, port)
+        for _, sockaddr in found:
+            self._check(host, ipaddress.ip_address(sockaddr[0].split("%", 1)[0]))
+        return found
 
     def _check(self, host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
@@ -131,6 +137,23 @@ class TargetPolicy:
                 or address.is_multicast or address.is_reserved):
             raise Refused(f"the host {host} is a link-local, metadata or reserved address, "
                           "never a target unless listed in --webhook-allow")
+
+
+def _address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host names literally, or None for a name."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+    """``(family, sockaddr)`` of every address ``host`` resolves to."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise NotAnswered(f"the host {host} could not be resolved") from error
+    return [(family, sockaddr) for family, _, _, _, sockaddr in found]
 
 
 def _is_loopback_name(host: str) -> bool:
@@ -183,7 +206,10 @@ def send(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused(f"the URL {url!r} is not an http or https URL")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise Refused(f"the URL {url!r} has no usable port") from error
     targets = policy.addresses(parts.hostname, port)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host = parts.netloc.rsplit("@", 1)[-1]
@@ -206,12 +232,15 @@ def send(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
 def _exchange(parts: Any, targets: list[tuple[Any, ...]], method: str, target: str,
               headers: list[tuple[str, str]], body: bytes, deadline: _Deadline,
               cap: int) -> Answer:
-    sock = _connect(parts, targets, deadline)
+    connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_CAP)
     try:
-        connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_CAP)
         data = connection.send(h11.Request(method=method, target=target, headers=headers))
         data += connection.send(h11.Data(data=body)) if body else b""
         data += connection.send(h11.EndOfMessage())
+    except h11.LocalProtocolError as error:
+        raise Refused(f"the request cannot be sent as HTTP/1.1: {error}") from error
+    sock = _connect(parts, targets, deadline)
+    try:
         sock.settimeout(deadline.left())
         sock.sendall(data)
         response = _next(connection, sock, deadline, (h11.Response,))

@@ -16,7 +16,7 @@ import requests
 from hostile import HostileReceiver, answer, drip, endless
 
 from sandbox import delivery as delivery_module
-from sandbox.outbound import TargetPolicy
+from sandbox.outbound import Refused, TargetPolicy, send
 from sandbox.requestjournal import RequestJournal
 from sandbox.services.notifications import Notifier
 from sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
@@ -162,6 +162,21 @@ def test_link_local_metadata_and_unspecified_addresses_are_never_targets(sandbox
 def test_a_listed_metadata_address_is_a_target():
     policy = TargetPolicy.for_server(["169.254.0.0/16"], "127.0.0.1")
     assert policy.addresses("169.254.169.254", 80)
+
+
+def test_an_allow_list_refuses_an_unlisted_name_without_resolving_it(monkeypatch):
+    def no_lookup(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a refusal made a DNS look-up")
+
+    monkeypatch.setattr("socket.getaddrinfo", no_lookup)
+    with pytest.raises(Refused, match="--webhook-allow"):
+        TargetPolicy.for_server(["127.0.0.1/32"], "127.0.0.1").addresses("example.com", 80)
+
+
+def test_a_url_whose_port_is_out_of_range_is_refused_not_retried():
+    with pytest.raises(Refused, match="port"):
+        send("POST", "http://127.0.0.1:99999/hook", [], b"{}", policy=TargetPolicy(),
+             timeout=1, cap=16)
 
 
 def test_loopback_is_a_target_only_where_the_sandbox_listens_on_loopback():
