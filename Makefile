@@ -64,7 +64,7 @@ soak: $(STAMP)
 	$(BIN)/python -m scripts.soak $(ARGS)
 
 docs: $(STAMP)
-	$(BIN)/python -m sandbox.settings_doc > docs/settings.md
+	$(BIN)/python -m rebilly_sandbox.settings_doc > docs/settings.md
 
 # The installable package: dist/rebilly_sandbox-<version>-py3-none-any.whl, and nothing else
 # of a former build (setuptools would package a stale build/ tree).

@@ -1,4 +1,4 @@
-"""``python -m sandbox serve`` is the same as ``rebilly-sandbox serve``."""
+"""``python -m rebilly_sandbox serve`` is the same as ``rebilly-sandbox serve``."""
 
 import sys
 

@@ -1,8 +1,8 @@
 """A typed Python client for the sandbox's ``/__admin`` API, for test suites and scripts.
 
 One method per admin operation, so a suite reads ``client.add_fault(status=503, times=1)``
-instead of hand-built URLs and JSON; the admin route table (``sandbox.admin.routes``) names the
-methods that call each operation, and a test holds the two together. A method that sends a body
+instead of hand-built URLs and JSON; the admin route table (``rebilly_sandbox.admin.routes``) names
+the methods that call each operation, and a test holds the two together. A method that sends a body
 takes its fields as keywords checked against the route's own body schema, so it accepts whatever
 the route does and names a misspelt field before anything is sent. Built on ``requests``; any
 non-2xx answer raises ``SandboxAPIError`` carrying the problem body, so a failed set-up step names
@@ -30,7 +30,7 @@ ADMIN = "/__admin"
 
 
 class SandboxClientError(Exception):
-    """Base of the client's errors (distinct from ``sandbox.errors``, the server's own)."""
+    """Base of the client's errors (distinct from ``rebilly_sandbox.errors``, the server's own)."""
 
 
 class SandboxConnectionError(SandboxClientError):

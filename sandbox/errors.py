@@ -1,4 +1,5 @@
-"""The one place that turns exceptions into responses: the HTTP side of ``sandbox.problems``.
+"""The one place that turns exceptions into responses: the HTTP side of
+``rebilly_sandbox.problems``.
 
 Every error the sandbox answers, from a validation failure to an unknown route or a bug, leaves
 through ``problem_response`` as ``application/json`` with RFC 9457 members, the way Rebilly

@@ -77,7 +77,7 @@ def fixtures_dir(configured: str | None) -> Path:
     """The folder of fixture sets: the configured one, else the sets shipped with the package."""
     if configured:
         return Path(configured)
-    return Path(str(resources.files("sandbox.fixture_data")))
+    return Path(str(resources.files("rebilly_sandbox.fixture_data")))
 
 
 def fixture_names(folder: Path) -> list[str]:

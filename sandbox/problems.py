@@ -1,8 +1,8 @@
 """The errors the sandbox answers on purpose, as plain exceptions any layer may raise.
 
 Each carries what its problem-JSON answer needs (status, title, detail, extra members, headers),
-but nothing here knows HTTP frameworks: services raise these, and ``sandbox.errors`` turns them
-into responses.
+but nothing here knows HTTP frameworks: services raise these, and ``rebilly_sandbox.errors`` turns
+them into responses.
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ def pytest_plugin_registered(plugin: object, plugin_name: str,
 
 @pytest.fixture(scope="session")
 def sandbox_server_options() -> dict[str, Any]:
-    """Settings for the in-process sandbox (``sandbox.config`` names); override to change."""
+    """Settings for the in-process sandbox (``rebilly_sandbox.config`` names); override to
+    change."""
     return {}
 
 

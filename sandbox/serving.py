@@ -14,7 +14,7 @@ byte and its body within ``body_timeout`` (however slowly it drips), the server 
 body (at most ``max_body_bytes``) before the app runs, the bodies all connections hold at once
 stay within ``max_body_bytes_in_flight``, one address holds at most its share of the
 connections, and a full server closes its longest-waiting idle or head-reading connection to
-let a new one in (``sandbox.connections``).
+let a new one in (``rebilly_sandbox.connections``).
 """
 
 from __future__ import annotations
@@ -542,7 +542,7 @@ class Server:
     @classmethod
     def from_config(cls, app: Callable, config: dict[str, Any], host: str | None = None,
                     port: int | None = None) -> Server:
-        """A server with the connection limits of ``config`` (``sandbox.config``)."""
+        """A server with the connection limits of ``config`` (``rebilly_sandbox.config``)."""
         return cls(app, config["host"] if host is None else host,
                    config["port"] if port is None else port, config["max_connections"],
                    config["idle_timeout"], head_timeout=config["head_timeout"],

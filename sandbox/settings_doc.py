@@ -1,12 +1,12 @@
 """The settings page, docs/settings.md, written from the settings table so the two cannot drift.
 
-``make docs`` (or ``python -m sandbox.settings_doc > docs/settings.md``) rewrites the page; a test
-fails when the committed page differs from what this module writes.
+``make docs`` (or ``python -m rebilly_sandbox.settings_doc > docs/settings.md``) rewrites the
+page; a test fails when the committed page differs from what this module writes.
 """
 
 from __future__ import annotations
 
-from sandbox.config import SETTINGS, Setting
+from rebilly_sandbox.config import SETTINGS, Setting
 
 __all__ = ("settings_markdown",)
 

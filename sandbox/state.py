@@ -40,7 +40,7 @@ class SandboxState:
             self.config["rate_limit"], self.config["rate_window"],
             lambda namespace: self.clock_for(namespace).now().timestamp())
         self.journal = RequestJournal(self.config["journal_entries"])
-        #: Keys every namespace id of this database (see ``sandbox.namespacesalt``).
+        #: Keys every namespace id of this database (see ``rebilly_sandbox.namespacesalt``).
         self.namespace_salt = load_salt(self.store)
         self.faults = FaultRegistry(self.clock_for, self.config["max_fault_rules"])
         #: Sends webhook deliveries; those pending before a restart are queued again here.

@@ -2,8 +2,8 @@
 
 ``LiveServer`` runs the real server (gevent's WSGI server, as ``rebilly-sandbox serve`` does)
 in a thread of the test process, so a suite gets real sockets, real network faults and real
-delays without starting a subprocess. The pytest plugin (``sandbox.pytest_plugin``) is built on
-these; they work the same from any test runner.
+delays without starting a subprocess. The pytest plugin (``rebilly_sandbox.pytest_plugin``) is built
+on these; they work the same from any test runner.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ class LiveServer:
     and requests are greenlets of that thread, so an injected delay or hang holds up only its
     own request, and the test's threads, sockets and ``time.sleep`` stay the standard ones.
 
-    ``overrides`` are settings (``sandbox.config``) on top of ``{"db": "memory"}``; the port is
-    bound before the thread starts, so ``url`` is known and usable at once.
+    ``overrides`` are settings (``rebilly_sandbox.config``) on top of ``{"db": "memory"}``; the port
+    is bound before the thread starts, so ``url`` is known and usable at once.
     """
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, host: str = "127.0.0.1",

@@ -1,13 +1,13 @@
 """Benchmark the real sandbox server as a user runs it, and check it against the performance bar.
 
 ``make bench`` (or ``.venv/bin/python -m scripts.bench [--quick] [--duration S]
-[--loadgen auto|wrk|python]`` from the checkout) starts ``python -m sandbox serve`` in a
+[--loadgen auto|wrk|python]`` from the checkout) starts ``python -m rebilly_sandbox serve`` in a
 temporary directory and prints one table:
 
 - ``POST /customers`` and ``POST /transactions`` (a sale on a saved card) at concurrency 1 and
   16 with the default log level (a log line per request, see below), as a share of a baseline:
   Flask + the same marshmallow schema and nothing else (scripts/bench_baseline.py), served the
-  same way (gevent patched in first, then ``sandbox.serving.Server``);
+  same way (gevent patched in first, then ``rebilly_sandbox.serving.Server``);
 - cold start: Popen to the first 201 of ``POST /customers`` on an empty database, and the same
   start-up time with 100,000 customers stored (loading the snapshot dominates), then with
   100,000 customers and 100,000 transactions;
@@ -205,7 +205,7 @@ def spawn(argv: list[str], log_path: Path | None) -> tuple[subprocess.Popen, flo
 
 def sandbox_argv(port: int, db: Path, log_level: str | None = "warning") -> list[str]:
     """The sandbox as the bench runs it; ``log_level=None`` leaves the default (info)."""
-    argv = [sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--db", str(db),
+    argv = [sys.executable, "-m", "rebilly_sandbox", "serve", "--port", str(port), "--db", str(db),
             "--rate-limit", "0"]
     return argv + (["--log-level", log_level] if log_level is not None else [])
 
@@ -350,17 +350,17 @@ def preload(db: Path, key: str, how_many: int, transactions: int = 0,
     The cyclic garbage collector is paused meanwhile: with this many live objects its full
     passes would cost more than the creates themselves.
     """
-    from sandbox.auth import namespace_for
-    from sandbox.ids import Clock, IdGenerator
-    from sandbox.namespacesalt import load_salt
-    from sandbox.schemas import CustomerSchema, load
-    from sandbox.schemas.instrument import InstrumentCreateSchema
-    from sandbox.schemas.transaction import TransactionSchema
-    from sandbox.services.context import Context
-    from sandbox.services.customers import create_customer
-    from sandbox.services.instruments import create_instrument
-    from sandbox.services.transactions import create_transaction
-    from sandbox.store import Store
+    from rebilly_sandbox.auth import namespace_for
+    from rebilly_sandbox.ids import Clock, IdGenerator
+    from rebilly_sandbox.namespacesalt import load_salt
+    from rebilly_sandbox.schemas import CustomerSchema, load
+    from rebilly_sandbox.schemas.instrument import InstrumentCreateSchema
+    from rebilly_sandbox.schemas.transaction import TransactionSchema
+    from rebilly_sandbox.services.context import Context
+    from rebilly_sandbox.services.customers import create_customer
+    from rebilly_sandbox.services.instruments import create_instrument
+    from rebilly_sandbox.services.transactions import create_transaction
+    from rebilly_sandbox.store import Store
 
     gc.disable()
     try:
@@ -1217,7 +1217,7 @@ def header(settings: Settings, loadgen: LoadGenerator) -> str:
     """What was run, on what, so two tables can be compared honestly."""
     import platform
 
-    from sandbox.version import __version__
+    from rebilly_sandbox.version import __version__
     mode = (f"QUICK SMOKE RUN ({count(settings.top)} stands in for 100,000; not a measurement "
             "of record)" if settings.quick else "full run")
     return "\n".join([

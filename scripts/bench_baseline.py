@@ -1,15 +1,15 @@
 """The floor for ``POST /customers``: Flask plus the sandbox's own schema, and nothing else.
 
-It parses the body, validates it with ``sandbox.schemas.CustomerSchema`` through
-``sandbox.schemas.load`` and answers 201 with the loaded data's keys. It stores nothing, makes
-no ids and builds no response document, so the gap between it and the sandbox is what the
+It parses the body, validates it with ``rebilly_sandbox.schemas.CustomerSchema`` through
+``rebilly_sandbox.schemas.load`` and answers 201 with the loaded data's keys. It stores nothing,
+makes no ids and builds no response document, so the gap between it and the sandbox is what the
 sandbox's own work (auth, store, journal, presentation) costs.
 
 It is served the way ``rebilly-sandbox serve`` serves the sandbox: gevent's cooperative sockets
 and locks are installed (``monkey.patch_all``) before Flask is imported, and the app runs in
-``sandbox.serving.Server`` (one process, one thread, a greenlet per connection, the sandbox's
-default of 1,000 connections at once). SIGTERM or SIGINT stops it. scripts/bench.py starts it
-as::
+``rebilly_sandbox.serving.Server`` (one process, one thread, a greenlet per connection, the
+sandbox's default of 1,000 connections at once). SIGTERM or SIGINT stops it. scripts/bench.py starts
+it as::
 
     python -m scripts.bench_baseline --port 8081
 """
@@ -17,7 +17,7 @@ as::
 from __future__ import annotations
 
 if __name__ == "__main__":
-    # As in sandbox.cli: patch before Flask, werkzeug or anything else that imports socket.
+    # As in rebilly_sandbox.cli: patch before Flask, werkzeug or anything else that imports socket.
     from gevent import monkey
 
     monkey.patch_all()
@@ -27,9 +27,9 @@ from typing import Any  # noqa: E402
 
 from flask import Flask, Response, jsonify, request  # noqa: E402
 
-from sandbox.config import SETTINGS  # noqa: E402
-from sandbox.problems import ValidationFailed  # noqa: E402
-from sandbox.schemas import CustomerSchema, load  # noqa: E402
+from rebilly_sandbox.config import SETTINGS  # noqa: E402
+from rebilly_sandbox.problems import ValidationFailed  # noqa: E402
+from rebilly_sandbox.schemas import CustomerSchema, load  # noqa: E402
 
 __all__ = ("app",)
 
@@ -54,8 +54,8 @@ def create_customer() -> tuple[Response, int]:
 
 
 def _serve(port: int) -> None:
-    """Serve with sandbox.serving.Server until SIGTERM or SIGINT."""
-    from sandbox.serving import Server
+    """Serve with rebilly_sandbox.serving.Server until SIGTERM or SIGINT."""
+    from rebilly_sandbox.serving import Server
 
     server = Server(app, "127.0.0.1", port, MAX_CONNECTIONS)
     server.stop_on_signals()

@@ -1,9 +1,9 @@
 """Soak the real sandbox server with mixed traffic for minutes, then prove nothing was lost.
 
 ``make soak`` (or ``.venv/bin/python -m scripts.soak [--minutes M] [--concurrency C] [--url U]``)
-starts ``python -m sandbox serve --db <temp dir>/db.json --rate-limit 0 --log-level warning``
-(the same way ``scripts/bench.py`` does, with its helpers) and drives it at concurrency 32 for
-``--minutes`` (default 10; a float such as 0.5 makes a smoke run). ``--url`` soaks a sandbox
+starts ``python -m rebilly_sandbox serve --db <temp dir>/db.json --rate-limit 0 --log-level
+warning`` (the same way ``scripts/bench.py`` does, with its helpers) and drives it at concurrency 32
+for ``--minutes`` (default 10; a float such as 0.5 makes a smoke run). ``--url`` soaks a sandbox
 that is already running on this machine instead; then there is no restart check.
 
 The load: a few forked worker processes, each with threads that own one keep-alive
@@ -978,7 +978,7 @@ def describe(settings: Settings, tag: str, port: int) -> str:
     """What was run, on what, so two soaks can be compared honestly."""
     import platform
 
-    from sandbox.version import __version__
+    from rebilly_sandbox.version import __version__
     server = (f"already running at {settings.url}" if settings.url else
               f"started here: serve --port {port} --db <temp>/db.json --rate-limit 0 "
               "--log-level warning")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from helpers import API_KEY, OTHER_KEY, ApiClient, LiveSandbox, free_port
 
-from sandbox import create_app
-from sandbox.store import guard_stored_documents
+from rebilly_sandbox import create_app
+from rebilly_sandbox.store import guard_stored_documents
 
 __all__ = ("API_KEY", "OTHER_KEY", "ApiClient", "LiveSandbox", "free_port")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from sandbox.client import SandboxClient
+from rebilly_sandbox.client import SandboxClient
 
 API_KEY = "sk_sandbox_test_0123456789abcdef"
 OTHER_KEY = "sk_sandbox_other_0123456789abcdef"
@@ -106,7 +106,7 @@ class LiveSandbox:
               preexec_fn: Callable[[], None] | None = None) -> LiveSandbox:
         """Start the server and wait until it answers; ``preexec_fn`` runs in the child first
         (to set a resource limit, say)."""
-        command = [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port),
+        command = [sys.executable, "-m", "rebilly_sandbox", "serve", "--port", str(self.port),
                    "--db", self.db, *self.extra]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
                                         preexec_fn=preexec_fn)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import API_KEY, OTHER_KEY
 
-from sandbox.admin import operations
+from rebilly_sandbox.admin import operations
 
 
 class Admin:
@@ -328,5 +328,6 @@ def test_shipped_fixtures_are_in_the_wheel(tmp_path):
     wheel = next(tmp_path.glob("rebilly_sandbox-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
 
-    assert "sandbox/fixture_data/default.json" in names
-    assert "sandbox/admin/operations.py" in names and "sandbox/store/wal.py" in names
+    assert "rebilly_sandbox/fixture_data/default.json" in names
+    assert "rebilly_sandbox/admin/operations.py" in names
+    assert "rebilly_sandbox/store/wal.py" in names

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import API_KEY, OTHER_KEY
 
-from sandbox.admin.routes import ADMIN_PREFIX, ADMIN_ROUTES, AdminRoute
-from sandbox.client import SandboxClient
-from sandbox.schemas.fault import FaultRuleSchema
-from sandbox.testing import LiveServer, SandboxNamespace, SandboxServer
+from rebilly_sandbox.admin.routes import ADMIN_PREFIX, ADMIN_ROUTES, AdminRoute
+from rebilly_sandbox.client import SandboxClient
+from rebilly_sandbox.schemas.fault import FaultRuleSchema
+from rebilly_sandbox.testing import LiveServer, SandboxNamespace, SandboxServer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 NAMESPACE_DETAIL = "Name the namespace with the REB-APIKEY header of its API key."

@@ -7,7 +7,7 @@ import pytest
 from helpers import PROBLEM_KEYS, TRIGGER, WEBSITE, card, new_customer, stored
 from test_admin import Admin
 
-from sandbox.schemas.transaction import MAX_AMOUNT
+from rebilly_sandbox.schemas.transaction import MAX_AMOUNT
 
 #: Integers no float holds (``float(10**400)`` overflows), and the first one past the limit.
 HUGE = [pytest.param(10**400, id="10**400"), pytest.param(-(10**400), id="-10**400"),

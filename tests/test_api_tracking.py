@@ -9,7 +9,7 @@ from helpers import API_KEY, OTHER_KEY, assert_problem
 from test_js_sdk import NODE, SDK_INSTALLED, run_scenario
 from test_openapi import assert_conforms
 
-from sandbox.testing import LiveServer, new_api_key
+from rebilly_sandbox.testing import LiveServer, new_api_key
 
 CARD = {"method": "payment-card",
         "paymentInstrument": {"pan": "4111111111111111", "cvv": "123", "expMonth": 12,

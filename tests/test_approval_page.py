@@ -12,10 +12,10 @@ import pytest
 from approval_helpers import TRIGGER, WEBSITE, Merchant, approval_url, card, new_customer, wait_idle
 from helpers import API_KEY, ApiClient, free_port
 
-from sandbox import create_app
-from sandbox.approval import NOTIFIER_KEY
-from sandbox.requestjournal import RequestJournal
-from sandbox.services.notifications import Notifier
+from rebilly_sandbox import create_app
+from rebilly_sandbox.approval import NOTIFIER_KEY
+from rebilly_sandbox.requestjournal import RequestJournal
+from rebilly_sandbox.services.notifications import Notifier
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import pytest
 from helpers import assert_problem, stored
 
-import sandbox.api.customers
+import rebilly_sandbox.api.customers
 
 
 def nested_objects(levels: int, leaf: str = "1") -> str:
@@ -255,7 +255,7 @@ def test_unexpected_exception_is_a_500_problem_without_a_traceback(client, app, 
     def explode(*args, **kwargs):
         raise RuntimeError("internal secret: kaboom")
 
-    monkeypatch.setattr(sandbox.api.customers, "create_customer", explode)
+    monkeypatch.setattr(rebilly_sandbox.api.customers, "create_customer", explode)
     app.config["TESTING"] = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
 

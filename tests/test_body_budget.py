@@ -15,9 +15,9 @@ import pytest
 import requests
 from conftest import API_KEY, LiveSandbox
 
-from sandbox import create_app
-from sandbox.config import ConfigError, load_config
-from sandbox.serving import Server
+from rebilly_sandbox import create_app
+from rebilly_sandbox.config import ConfigError, load_config
+from rebilly_sandbox.serving import Server
 
 pytestmark = pytest.mark.served
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import API_KEY
 
-import sandbox.api.customers
-from sandbox import create_app
+import rebilly_sandbox.api.customers
+from rebilly_sandbox import create_app
 
 
 class Bug(RuntimeError):
@@ -30,7 +30,7 @@ def production_app():
 
 
 def test_a_testing_app_lets_a_bug_reach_the_test(app, monkeypatch):
-    monkeypatch.setattr(sandbox.api.customers, "create_customer", explode)
+    monkeypatch.setattr(rebilly_sandbox.api.customers, "create_customer", explode)
 
     with pytest.raises(Bug, match="kaboom"):
         app.test_client().post("/customers", json={"email": "a@example.com"},
@@ -38,7 +38,7 @@ def test_a_testing_app_lets_a_bug_reach_the_test(app, monkeypatch):
 
 
 def test_propagate_exceptions_alone_lets_a_bug_through(production_app, monkeypatch):
-    monkeypatch.setattr(sandbox.api.customers, "create_customer", explode)
+    monkeypatch.setattr(rebilly_sandbox.api.customers, "create_customer", explode)
     production_app.config["PROPAGATE_EXCEPTIONS"] = True
 
     with pytest.raises(Bug):
@@ -48,7 +48,7 @@ def test_propagate_exceptions_alone_lets_a_bug_through(production_app, monkeypat
 
 def test_a_production_app_answers_a_bug_with_a_logged_problem_500(production_app, monkeypatch,
                                                                    caplog):
-    monkeypatch.setattr(sandbox.api.customers, "create_customer", explode)
+    monkeypatch.setattr(rebilly_sandbox.api.customers, "create_customer", explode)
 
     response = production_app.test_client().post(
         "/customers", json={"email": "a@example.com"}, headers={"REB-APIKEY": API_KEY})

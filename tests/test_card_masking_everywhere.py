@@ -15,7 +15,7 @@ from helpers import API_KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.requestjournal import (
+from rebilly_sandbox.requestjournal import (
     RequestJournal,
     mask_card_data,
     mask_card_numbers,

@@ -130,7 +130,7 @@ def test_export_by_admin_and_cli_holds_cards_and_payments_and_no_card_profile(se
     served.post("/transactions", sale(customer, card(cvv="000", year=2031)))
 
     exported = served.admin().export()
-    cli = subprocess.run([sys.executable, "-m", "sandbox", "export", "--url", served.url,
+    cli = subprocess.run([sys.executable, "-m", "rebilly_sandbox", "export", "--url", served.url,
                           "--namespace", API_KEY], capture_output=True, text=True, timeout=30)
 
     assert cli.returncode == 0, cli.stderr

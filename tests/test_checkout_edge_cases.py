@@ -19,9 +19,9 @@ from helpers import (
     new_customer,
 )
 
-from sandbox.admin.operations import deliver_webhooks, move_clock, webhook_tracking
-from sandbox.schemas.webhook import MAX_BODY_TEMPLATE
-from sandbox.services.events import DELIVERIES, MAX_RENDERED_BODY
+from rebilly_sandbox.admin.operations import deliver_webhooks, move_clock, webhook_tracking
+from rebilly_sandbox.schemas.webhook import MAX_BODY_TEMPLATE
+from rebilly_sandbox.services.events import DELIVERIES, MAX_RENDERED_BODY
 
 
 def _sale(client, amount: float, pan: str | None = None) -> dict:

@@ -10,8 +10,8 @@ import pytest
 from helpers import API_KEY, OTHER_KEY, stored
 from test_admin import Admin
 
-from sandbox.fixtures import check_fixture_set, stand_in_pan
-from sandbox.gateway import APPROVAL_TRIGGER_PAN, DECLINED_CARDS, card_profile
+from rebilly_sandbox.fixtures import check_fixture_set, stand_in_pan
+from rebilly_sandbox.gateway import APPROVAL_TRIGGER_PAN, DECLINED_CARDS, card_profile
 
 DEFAULT_SET = json.loads((Path(__file__).parent.parent / "fixtures" / "default.json")
                          .read_text(encoding="utf-8"))

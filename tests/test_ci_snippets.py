@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import LiveSandbox, free_port
 
-from sandbox.cli import _parser
+from rebilly_sandbox.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[1]
 CI_PAGE = ROOT / "docs" / "ci.md"

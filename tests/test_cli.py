@@ -12,7 +12,7 @@ from conftest import API_KEY, LiveSandbox
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rebilly_sandbox", *args], capture_output=True,
                           text=True, timeout=60, env=env)
 
 

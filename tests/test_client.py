@@ -11,14 +11,14 @@ import pytest
 import requests
 from helpers import API_KEY, OTHER_KEY, LiveSandbox, free_port
 
-from sandbox import problems as server_errors
-from sandbox.client import (
+from rebilly_sandbox import problems as server_errors
+from rebilly_sandbox.client import (
     SandboxAPIError,
     SandboxClient,
     SandboxClientError,
     SandboxConnectionError,
 )
-from sandbox.testing import LiveServer
+from rebilly_sandbox.testing import LiveServer
 
 pytestmark = pytest.mark.served
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.config import SETTINGS, ConfigError, load_config
-from sandbox.settings_doc import settings_markdown
+from rebilly_sandbox.config import SETTINGS, ConfigError, load_config
+from rebilly_sandbox.settings_doc import settings_markdown
 
 
 def test_defaults():

@@ -161,7 +161,7 @@ def test_rate_limit_remaining_counts_down(client):
 
 
 def test_seeded_ids_repeat_across_apps():
-    from sandbox import create_app
+    from rebilly_sandbox import create_app
 
     def first_ids():
         app = create_app({"db": "memory", "seed": 42})

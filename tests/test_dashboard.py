@@ -14,8 +14,8 @@ import pytest
 import requests
 from conftest import API_KEY, OTHER_KEY, LiveSandbox
 
-from sandbox.auth import fingerprint
-from sandbox.webhook_receiver import WebhookReceiver
+from rebilly_sandbox.auth import fingerprint
+from rebilly_sandbox.webhook_receiver import WebhookReceiver
 
 SCRIPT = "<script>alert(1)</script>"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -186,7 +186,7 @@ def test_the_admin_token_protects_it(app, app_config):
 def test_the_templates_are_package_data():
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
-    patterns = setup["options.package_data"]["sandbox"].split()
+    patterns = setup["options.package_data"]["rebilly_sandbox"].split()
     templates = sorted((ROOT / "sandbox" / "templates").iterdir())
 
     assert templates

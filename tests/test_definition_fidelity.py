@@ -13,7 +13,7 @@ import pytest
 from helpers import API_KEY, TRIGGER, WEBSITE, card, new_customer
 from test_openapi import assert_conforms
 
-from sandbox.services.transactions import TRANSACTIONS
+from rebilly_sandbox.services.transactions import TRANSACTIONS
 
 ASTRAL = "GB\U0001f600\U00010348"
 

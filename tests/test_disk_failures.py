@@ -24,9 +24,9 @@ import pytest
 import requests
 from conftest import API_KEY, OTHER_KEY, ApiClient, LiveSandbox
 
-from sandbox import create_app
-from sandbox.auth import namespace_for
-from sandbox.store import Store
+from rebilly_sandbox import create_app
+from rebilly_sandbox.auth import namespace_for
+from rebilly_sandbox.store import Store
 
 NS = namespace_for(API_KEY).id
 ERRORS = [errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EISDIR]
@@ -230,8 +230,8 @@ def test_a_failed_rotation_sends_no_journal_bytes_to_another_client(tmp_path):
 # -- start-up --------------------------------------------------------------------------------
 
 def _serve(db: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db", db],
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run([sys.executable, "-m", "rebilly_sandbox", "serve", "--port", "0",
+                           "--db", db], capture_output=True, text=True, timeout=30)
 
 
 def _snapshot_with_meta(meta: object) -> str:
@@ -292,8 +292,9 @@ def test_the_zero_byte_snapshot_is_refused_not_read_as_empty(tmp_path):
 def test_export_from_a_missing_database_fails_and_creates_nothing(tmp_path):
     typo = tmp_path / "dbb.json"
 
-    result = subprocess.run([sys.executable, "-m", "sandbox", "export", "--namespace", API_KEY,
-                             "--db", str(typo)], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, "-m", "rebilly_sandbox", "export", "--namespace",
+                             API_KEY, "--db", str(typo)],
+                            capture_output=True, text=True, timeout=30)
 
     assert result.returncode != 0
     assert "no database" in result.stderr and "Traceback" not in result.stderr

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import OTHER_KEY, ApiClient
 
-from sandbox.faults import Action, FaultRegistry, Rule, path_matches
-from sandbox.ids import Clock
+from rebilly_sandbox.faults import Action, FaultRegistry, Rule, path_matches
+from rebilly_sandbox.ids import Clock
 
 PATHOLOGICAL = "/*a*a*a*a*a*a*a*a*a*a*b"
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from helpers import LiveSandbox
 
-from sandbox.client import SandboxAPIError, SandboxClient
+from rebilly_sandbox.client import SandboxAPIError, SandboxClient
 
 pytestmark = pytest.mark.served
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import API_KEY, free_port
 
-from sandbox import create_app
-from sandbox.config import ConfigError
+from rebilly_sandbox import create_app
+from rebilly_sandbox.config import ConfigError
 
 BAD_RECORD = {"customers": [{"id": "ok-1"}, {"id": "bad-1", "email": "not-an-email"}]}
 
@@ -24,7 +24,7 @@ def write_set(folder: Path, name: str, data: Any) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rebilly_sandbox", *args], capture_output=True,
                           text=True, timeout=60)
 
 

@@ -30,9 +30,9 @@ from helpers import (
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from sandbox import create_app
-from sandbox.admin.operations import deliver_webhooks
-from sandbox.schemas.transaction import MAX_AMOUNT
+from rebilly_sandbox import create_app
+from rebilly_sandbox.admin.operations import deliver_webhooks
+from rebilly_sandbox.schemas.transaction import MAX_AMOUNT
 
 #: Kinds a refused request may still write: the journal of requests and its bookkeeping.
 BOOKKEEPING = ("request", "journal", "rate", "settings")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.cards import brand_of, luhn_valid
-from sandbox.gateway import (
+from rebilly_sandbox.cards import brand_of, luhn_valid
+from rebilly_sandbox.gateway import (
     APPROVAL_TRIGGER_PAN,
     APPROVED_CARDS,
     DECLINED_CARDS,

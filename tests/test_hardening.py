@@ -193,8 +193,9 @@ def test_a_database_path_that_cannot_exist_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
 
-    result = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db",
-                             str(blocker / "db.json")], capture_output=True, text=True, timeout=20)
+    result = subprocess.run([sys.executable, "-m", "rebilly_sandbox", "serve", "--port", "0",
+                             "--db", str(blocker / "db.json")],
+                            capture_output=True, text=True, timeout=20)
 
     assert result.returncode == 3
     assert "cannot create" in result.stderr

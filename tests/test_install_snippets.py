@@ -122,7 +122,8 @@ def run_the_readme_install_commands(job: Path, env: dict[str, str]) -> None:
                                 capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{line}: {result.stdout[-2000:]}{result.stderr[-2000:]}"
         if line.startswith("pip install -e"):
-            located = subprocess.run(["python", "-c", "import sandbox; print(sandbox.__file__)"],
+            located = subprocess.run(["python", "-c", "import rebilly_sandbox; "
+                                      "print(rebilly_sandbox.__file__)"],
                                      cwd=job, env=env, capture_output=True, text=True, timeout=60)
             assert located.stdout.strip() == str(checkout / "sandbox" / "__init__.py")
 
@@ -141,13 +142,14 @@ def run_the_readme_install_commands(job: Path, env: dict[str, str]) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-    located = subprocess.run(["python", "-c", "import sandbox; print(sandbox.__file__)"],
+    located = subprocess.run(["python", "-c", "import rebilly_sandbox; "
+                              "print(rebilly_sandbox.__file__)"],
                              cwd=job, env=env, capture_output=True, text=True, timeout=60)
     assert "site-packages" in located.stdout, "the wheel replaced the editable install"
 
 
 def _version() -> str:
-    from sandbox.version import __version__
+    from rebilly_sandbox.version import __version__
 
     return __version__
 

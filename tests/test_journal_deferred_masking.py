@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.requestjournal import RequestJournal, mask_card_data, may_hold_card_data
+from rebilly_sandbox.requestjournal import RequestJournal, mask_card_data, may_hold_card_data
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 

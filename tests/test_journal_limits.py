@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import API_KEY
 
-from sandbox.requestjournal import RequestJournal, mask_card_data
+from rebilly_sandbox.requestjournal import RequestJournal, mask_card_data
 
 PAN = "4111111111111111"
 KEY = {"REB-APIKEY": API_KEY}

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.client import SandboxClient
-from sandbox.testing import LiveServer, new_api_key
+from rebilly_sandbox.client import SandboxClient
+from rebilly_sandbox.testing import LiveServer, new_api_key
 
 SDK_DIR = Path(__file__).parent / "sdk"
 NODE = shutil.which("node")

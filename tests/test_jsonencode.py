@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from sandbox.jsonencode import dumps
-from sandbox.store import Store
+from rebilly_sandbox.jsonencode import dumps
+from rebilly_sandbox.store import Store
 
 NS = "ns_test"
 #: Values orjson alone cannot encode (beyond 64 bits, a lone surrogate) beside ones it can.

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-import sandbox
+import rebilly_sandbox
 
-PACKAGE_DIR = Path(sandbox.__file__).parent
+PACKAGE_DIR = Path(rebilly_sandbox.__file__).parent
+#: The import name of the package, whose source folder is ``sandbox/``.
+PACKAGE = "rebilly_sandbox"
 FORBIDDEN_IN_SERVICES = ("flask", "werkzeug", "marshmallow")
 
 
 def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)
+    parts = [PACKAGE, *path.relative_to(PACKAGE_DIR).with_suffix("").parts]
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -134,9 +136,10 @@ def test_the_cycle_finder_finds_a_cycle_and_accepts_a_tree():
 def test_the_import_graph_sees_relative_and_package_imports():
     graph = import_graph()
 
-    assert "sandbox.store" in graph["sandbox.namespacesalt"]
-    assert "sandbox.api.customers" in graph["sandbox.api"]
-    assert "sandbox.app" not in graph["sandbox"], "a function-level import does not count"
+    assert "rebilly_sandbox.store" in graph["rebilly_sandbox.namespacesalt"]
+    assert "rebilly_sandbox.api.customers" in graph["rebilly_sandbox.api"]
+    assert "rebilly_sandbox.app" not in graph["rebilly_sandbox"], \
+        "a function-level import does not count"
 
 
 def test_no_module_of_the_package_imports_itself_back():
@@ -148,14 +151,15 @@ def test_no_module_of_the_package_imports_itself_back():
 def test_no_import_in_a_function_hides_a_cycle():
     """An import moved into a function to dodge a cycle still makes one: none may."""
     graph = import_graph(in_functions=True)
-    assert "sandbox.app" in graph["sandbox"], "a function-level import counts here"
+    assert "rebilly_sandbox.app" in graph["rebilly_sandbox"], "a function-level import counts here"
 
     cycle = find_cycle(graph)
 
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-SERVICE_MODULES = sorted(name for name in _modules() if name.startswith("sandbox.services."))
+SERVICE_MODULES = sorted(name for name in _modules()
+                         if name.startswith("rebilly_sandbox.services."))
 
 
 @pytest.mark.parametrize("module", SERVICE_MODULES)
@@ -171,16 +175,17 @@ def test_a_service_loads_without_flask_werkzeug_or_marshmallow(module):
 
 
 def test_there_are_services_to_check():
-    assert "sandbox.services.customers" in SERVICE_MODULES
+    assert "rebilly_sandbox.services.customers" in SERVICE_MODULES
 
 
 def test_api_modules_do_not_import_the_store():
     graph = import_graph()
     api_modules = [name for name in graph
-                   if name == "sandbox.api" or name.startswith("sandbox.api.")]
+                   if name == "rebilly_sandbox.api" or name.startswith("rebilly_sandbox.api.")]
 
     offenders = {name: sorted(target for target in graph[name]
-                              if target == "sandbox.store" or target.startswith("sandbox.store."))
+                              if target == "rebilly_sandbox.store"
+                              or target.startswith("rebilly_sandbox.store."))
                  for name in api_modules}
 
     assert api_modules

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from conftest import API_KEY, OTHER_KEY
 
-from sandbox.resources import CUSTOMERS
-from sandbox.schemas.list_query import load_list_query
-from sandbox.services import listing
+from rebilly_sandbox.resources import CUSTOMERS
+from rebilly_sandbox.schemas.list_query import load_list_query
+from rebilly_sandbox.services import listing
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
-from sandbox.schemas.list_query import load_list_query
-from sandbox.services.listing import index_specs, list_documents
-from sandbox.services.paging import select_page
-from sandbox.store import OrderIndex, Store
+from rebilly_sandbox.resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
+from rebilly_sandbox.schemas.list_query import load_list_query
+from rebilly_sandbox.services.listing import index_specs, list_documents
+from rebilly_sandbox.services.paging import select_page
+from rebilly_sandbox.store import OrderIndex, Store
 
 NAMESPACE = "ns_indexes"
 

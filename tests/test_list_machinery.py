@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from sandbox.problems import ValidationFailed
-from sandbox.resources import CUSTOMERS, INSTANT, NUMBER, TAGS, TEXT, ListedResource
-from sandbox.schemas.list_query import (
+from rebilly_sandbox.problems import ValidationFailed
+from rebilly_sandbox.resources import CUSTOMERS, INSTANT, NUMBER, TAGS, TEXT, ListedResource
+from rebilly_sandbox.schemas.list_query import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MAX_Q_LENGTH,
@@ -19,10 +19,10 @@ from sandbox.schemas.list_query import (
     load_expand,
     load_list_query,
 )
-from sandbox.services.filters import FilterRefused, compile_filter
-from sandbox.services.listing import list_documents
-from sandbox.services.paging import select_fields
-from sandbox.store import Store
+from rebilly_sandbox.services.filters import FilterRefused, compile_filter
+from rebilly_sandbox.services.listing import list_documents
+from rebilly_sandbox.services.paging import select_fields
+from rebilly_sandbox.store import Store
 
 #: A second resource, declared the way payment instruments and transactions will be.
 WIDGETS = ListedResource(

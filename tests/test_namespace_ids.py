@@ -7,9 +7,9 @@ import hashlib
 
 from conftest import API_KEY, OTHER_KEY
 
-from sandbox import create_app
-from sandbox.auth import fingerprint, namespace_for
-from sandbox.store import Store
+from rebilly_sandbox import create_app
+from rebilly_sandbox.auth import fingerprint, namespace_for
+from rebilly_sandbox.store import Store
 
 KEY = {"REB-APIKEY": API_KEY}
 

@@ -3,7 +3,7 @@ database of the salt it is used with, also past the number of credentials rememb
 
 from __future__ import annotations
 
-from sandbox.auth import _known_namespace, authenticate, namespace_for
+from rebilly_sandbox.auth import _known_namespace, authenticate, namespace_for
 
 
 def test_a_credential_seen_again_keeps_its_namespace_per_salt():

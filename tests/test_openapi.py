@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from payloads import full_customer
 from test_checkout_fixtures import card, checkout_set, sale
 
-from sandbox.gateway import APPROVAL_TRIGGER_PAN
+from rebilly_sandbox.gateway import APPROVAL_TRIGGER_PAN
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 CARD = {"method": "payment-card",

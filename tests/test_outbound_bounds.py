@@ -15,12 +15,12 @@ import pytest
 import requests
 from hostile import HostileReceiver, answer, drip, endless
 
-from sandbox import delivery as delivery_module
-from sandbox.outbound import Refused, TargetPolicy, send
-from sandbox.requestjournal import RequestJournal
-from sandbox.services.notifications import Notifier
-from sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
-from sandbox.webhook_receiver import WebhookReceiver
+from rebilly_sandbox import delivery as delivery_module
+from rebilly_sandbox.outbound import Refused, TargetPolicy, send
+from rebilly_sandbox.requestjournal import RequestJournal
+from rebilly_sandbox.services.notifications import Notifier
+from rebilly_sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
+from rebilly_sandbox.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.served
 

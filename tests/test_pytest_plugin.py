@@ -6,8 +6,10 @@ nothing here registers it by hand.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 # Imported before pytester snapshots sys.modules, so in-process runs do not import the app,
 # gevent or hypothesis (whose pytest plugin loads it at the end of every run) anew each time.
@@ -15,10 +17,10 @@ import hypothesis  # noqa: F401
 import pytest
 from conftest import LiveSandbox
 
-import sandbox.app  # noqa: F401
-import sandbox.pytest_plugin  # noqa: F401
-import sandbox.testing  # noqa: F401
-from sandbox.testing import new_api_key, worker_keys
+import rebilly_sandbox.app  # noqa: F401
+import rebilly_sandbox.pytest_plugin  # noqa: F401
+import rebilly_sandbox.testing  # noqa: F401
+from rebilly_sandbox.testing import new_api_key, worker_keys
 
 pytest_plugins = ["pytester"]
 
@@ -47,7 +49,7 @@ def external():
 
 def test_the_sandbox_fixture_serves_a_namespace_of_its_own(pytester):
     pytester.makepyfile(CREATE + """
-from sandbox.client import SandboxClient
+from rebilly_sandbox.client import SandboxClient
 
 def test_create(sandbox):
     response = create(sandbox, {"email": "ada@example.com"})
@@ -234,13 +236,13 @@ def test_parallel(sandbox, n):
 @pytest.mark.parametrize("how", ["option", "conftest"])
 def test_naming_the_plugin_again_is_harmless(pytester, how):
     if how == "conftest":
-        pytester.makeconftest('pytest_plugins = ["sandbox.pytest_plugin"]')
+        pytester.makeconftest('pytest_plugins = ["rebilly_sandbox.pytest_plugin"]')
     pytester.makepyfile(CREATE + """
 def test_create(sandbox):
     assert create(sandbox).status_code == 201
 """)
 
-    args = ["-p", "sandbox.pytest_plugin"] if how == "option" else []
+    args = ["-p", "rebilly_sandbox.pytest_plugin"] if how == "option" else []
     pytester.runpytest(*args).assert_outcomes(passed=1)
 
 
@@ -256,7 +258,7 @@ def test_create(sandbox):
 
 
 def test_loading_the_plugin_loads_no_server_code():
-    code = ("import sys, sandbox.pytest_plugin; "
+    code = ("import sys, rebilly_sandbox.pytest_plugin; "
             "print(sorted(m for m in ('flask', 'gevent', 'requests') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=30)
@@ -383,3 +385,46 @@ def test_fewer_keys_than_workers_is_refused():
     assert worker_keys(["a"], "main", None) == ("a",)
     with pytest.raises(ValueError, match="1 API key\\(s\\) for 2 pytest-xdist workers"):
         worker_keys(["a"], "gw1", 2)
+
+
+# A project may have its own ``sandbox`` module or package (a common name): the plugin, loaded in
+# every pytest run of the environment, must not collide with it.
+
+@pytest.mark.parametrize("layout", ["module", "package"])
+def test_a_project_with_its_own_sandbox_module_runs_the_plugins_fixture(pytester, layout):
+    own = 'WHO = "the project\'s own sandbox"\n'
+    if layout == "module":
+        pytester.makepyfile(sandbox=own)
+    else:
+        pytester.mkpydir("sandbox").joinpath("__init__.py").write_text(own)
+    pytester.makepyfile(test_shop=CREATE + """
+import importlib
+
+shop_sandbox = importlib.import_module("sandbox")  # the project's own
+
+
+def test_both(sandbox):
+    assert shop_sandbox.WHO == "the project's own sandbox"
+    assert create(sandbox).status_code == 201
+""")
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    assert "Error while loading plugin" not in result.stderr.str()
+
+
+def test_no_code_or_doc_imports_the_package_by_its_folders_name():
+    """The package imports as ``rebilly_sandbox`` everywhere; ``sandbox`` is only its folder."""
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"^\s*(from|import) sandbox\b|python -m sandbox(?=[\s.`])"
+                         r"|-m\", \"sandbox\"", re.MULTILINE)
+    sources = [*root.glob("*.md"), *root.glob("docs/*.md"), root / "Makefile",
+               root / "setup.cfg", root / "Dockerfile"]
+    for folder in ("sandbox", "tests", "scripts", "examples", "fixtures"):
+        sources += (root / folder).rglob("*.py")
+
+    offenders = [str(path.relative_to(root)) for path in sources
+                 if pattern.search(path.read_text(encoding="utf-8"))]
+
+    assert offenders == []

@@ -23,9 +23,9 @@ import hypothesis  # noqa: F401  (kept out of pytester's module snapshot; see te
 import pytest
 from conftest import LiveSandbox
 
-import sandbox.app  # noqa: F401
-import sandbox.pytest_plugin  # noqa: F401
-import sandbox.testing  # noqa: F401
+import rebilly_sandbox.app  # noqa: F401
+import rebilly_sandbox.pytest_plugin  # noqa: F401
+import rebilly_sandbox.testing  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
@@ -126,7 +126,7 @@ def _check_install(package: str) -> None:
     if package == "rebilly-sandbox":
         plugins = {ep.name: ep.value for ep in distribution.entry_points
                    if ep.group == "pytest11"}
-        assert plugins == {"rebilly_sandbox": "sandbox.pytest_plugin"}
+        assert plugins == {"rebilly_sandbox": "rebilly_sandbox.pytest_plugin"}
 
 
 def _check_install_from_checkout(path: str) -> None:

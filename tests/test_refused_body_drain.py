@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sandbox.testing import LiveServer, new_api_key
+from rebilly_sandbox.testing import LiveServer, new_api_key
 
 pytestmark = pytest.mark.served
 

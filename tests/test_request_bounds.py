@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.resources import CUSTOMERS
-from sandbox.schemas import list_query as listing
-from sandbox.schemas.contact import MAX_CONTACT_ITEMS
-from sandbox.schemas.customer import MAX_LIST_ITEMS, MAX_TAGS
+from rebilly_sandbox.resources import CUSTOMERS
+from rebilly_sandbox.schemas import list_query as listing
+from rebilly_sandbox.schemas.contact import MAX_CONTACT_ITEMS
+from rebilly_sandbox.schemas.customer import MAX_LIST_ITEMS, MAX_TAGS
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -191,7 +191,7 @@ def test_a_name_repeated_in_one_request_makes_one_tag(client):
 
 
 def test_the_openapi_document_states_the_tag_bound():
-    from sandbox.openapi import build_spec
+    from rebilly_sandbox.openapi import build_spec
 
     tags = build_spec()["components"]["schemas"]["Customer"]["properties"]["tags"]
     assert tags["maxItems"] == MAX_TAGS
@@ -227,7 +227,7 @@ def test_a_list_past_its_cap_is_refused_before_it_is_read(client, field):
 
 
 def test_the_openapi_document_states_the_list_bounds():
-    from sandbox.openapi import build_spec
+    from rebilly_sandbox.openapi import build_spec
 
     schemas = build_spec()["components"]["schemas"]
     customer = schemas["Customer"]["properties"]

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from sandbox.requestlog import MAX_LOGGED_CHARS, printable
+from rebilly_sandbox.requestlog import MAX_LOGGED_CHARS, printable
 
 HEADERS = {"REB-APIKEY": "sk_sandbox_log_line_key_0001"}
 

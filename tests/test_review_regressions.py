@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import API_KEY
 
-from sandbox import create_app
-from sandbox.config import ConfigError
+from rebilly_sandbox import create_app
+from rebilly_sandbox.config import ConfigError
 
 
 @pytest.mark.parametrize("method, path", [

@@ -3,7 +3,7 @@ been worked out before (it is remembered per host, not per server)."""
 
 from __future__ import annotations
 
-from sandbox.api import routing
+from rebilly_sandbox.api import routing
 
 BODY = {"email": "ada@example.com"}
 HEADERS = {"REB-APIKEY": "sk_sandbox_root_url"}

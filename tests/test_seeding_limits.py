@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import API_KEY
 
-from sandbox import create_app, seeding
+from rebilly_sandbox import create_app, seeding
 
 LIMIT = 5
 

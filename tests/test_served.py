@@ -94,7 +94,7 @@ def test_kill_9_loses_no_acknowledged_create(tmp_path):
 
 
 def _run_cli(*args: str, timeout: float = 10) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rebilly_sandbox", *args], capture_output=True,
                           text=True, timeout=timeout)
 
 

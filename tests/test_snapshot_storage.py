@@ -9,9 +9,9 @@ import os
 import pytest
 from conftest import API_KEY, OTHER_KEY, ApiClient
 
-from sandbox import create_app
-from sandbox.config import load_config
-from sandbox.store import Store
+from rebilly_sandbox import create_app
+from rebilly_sandbox.config import load_config
+from rebilly_sandbox.store import Store
 
 NS = "ns_snapshots"
 
@@ -56,7 +56,7 @@ def test_the_limit_is_per_namespace(client):
 
 
 def test_a_bad_snapshot_limit_is_refused():
-    from sandbox.config import ConfigError
+    from rebilly_sandbox.config import ConfigError
 
     with pytest.raises(ConfigError, match="max_snapshots"):
         load_config({"max_snapshots": "0"}, environ={})

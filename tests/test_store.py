@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from sandbox.store import DuplicateId, StorageError, Store
+from rebilly_sandbox.store import DuplicateId, StorageError, Store
 
 NS = "ns_test"
 

@@ -46,22 +46,23 @@ def violations(source: str) -> list[str]:
                 found.append(f"line {node.lineno}: from {'.' * node.level}{node.module}")
         elif isinstance(node, ast.Import):
             found += [f"line {node.lineno}: import {alias.name}" for alias in node.names
-                      if alias.name.startswith("sandbox.store.")]
+                      if alias.name.startswith("rebilly_sandbox.store.")]
     return found
 
 
 def test_the_check_finds_private_access_and_module_imports():
-    source = ("from sandbox.store.wal import WriteAheadLog\n"
+    source = ("from rebilly_sandbox.store.wal import WriteAheadLog\n"
               "from ..store.tables import Change\n"
-              "import sandbox.store.store\n"
+              "import rebilly_sandbox.store.store\n"
               "store._journal.close()\n"
               "len(store._db._tables)\n")
     assert sorted(violations(source)) == [
-        "line 1: from sandbox.store.wal", "line 2: from ..store.tables",
-        "line 3: import sandbox.store.store", "line 4: ._journal", "line 5: ._db",
+        "line 1: from rebilly_sandbox.store.wal", "line 2: from ..store.tables",
+        "line 3: import rebilly_sandbox.store.store", "line 4: ._journal", "line 5: ._db",
         "line 5: ._tables",
     ]
-    assert violations("from sandbox.store import Store\nstore.wal.before_step = None\n") == []
+    assert violations("from rebilly_sandbox.store import Store\n"
+                      "store.wal.before_step = None\n") == []
 
 
 @pytest.mark.parametrize("path", _sources(), ids=lambda path: str(path.relative_to(ROOT)))

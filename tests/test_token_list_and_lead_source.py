@@ -8,7 +8,7 @@ from helpers import API_KEY, OTHER_KEY, assert_problem
 from test_js_sdk import NODE, SDK_INSTALLED, run_scenario
 from test_openapi import assert_conforms
 
-from sandbox.testing import LiveServer, new_api_key
+from rebilly_sandbox.testing import LiveServer, new_api_key
 
 PANS = ("4111111111111111", "5555555555554444", "378282246310005")
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.resources import NUMBER, TEXT, WEBHOOK_TRACKING, ListedResource
-from sandbox.schemas.list_query import list_query_parameters, load_list_query
-from sandbox.services.listing import list_documents
-from sandbox.services.tracking import record_attempt
-from sandbox.store import Store
+from rebilly_sandbox.resources import NUMBER, TEXT, WEBHOOK_TRACKING, ListedResource
+from rebilly_sandbox.schemas.list_query import list_query_parameters, load_list_query
+from rebilly_sandbox.services.listing import list_documents
+from rebilly_sandbox.services.tracking import record_attempt
+from rebilly_sandbox.store import Store
 from tests.helpers import API_KEY
 
 #: (event type, entity id, receiver status, initiatedTime), in the order the attempts were made.

@@ -11,9 +11,9 @@ import pytest
 from helpers import API_KEY, assert_problem
 from test_js_sdk import NODE, SDK_INSTALLED, run_scenario
 
-from sandbox.api.routing import routed
-from sandbox.routelist import ROUTES_FILE, RouteList, shipped
-from sandbox.testing import LiveServer, new_api_key
+from rebilly_sandbox.api.routing import routed
+from rebilly_sandbox.routelist import ROUTES_FILE, RouteList, shipped
+from rebilly_sandbox.testing import LiveServer, new_api_key
 
 NOT_SIMULATED = "GET /blocklists/{id} is a Rebilly route the sandbox does not simulate."
 
@@ -146,7 +146,7 @@ def test_every_listed_route_is_served_or_a_501(app, client):
 
 
 def _shipped_text() -> str:
-    return (resources.files("sandbox") / ROUTES_FILE).read_text(encoding="utf-8")
+    return (resources.files("rebilly_sandbox") / ROUTES_FILE).read_text(encoding="utf-8")
 
 
 def _listed() -> list[tuple[str, str]]:
@@ -167,7 +167,7 @@ def test_the_list_is_package_data():
     setup = configparser.ConfigParser()
     setup.read(Path(__file__).resolve().parent.parent / "setup.cfg")
 
-    assert ROUTES_FILE in setup["options.package_data"]["sandbox"].split()
+    assert ROUTES_FILE in setup["options.package_data"]["rebilly_sandbox"].split()
 
 
 def test_the_matcher_prefers_literal_segments_and_ignores_comments():

@@ -10,9 +10,9 @@ import pytest
 from helpers import stored
 from marshmallow import ValidationError, fields, validates_schema
 
-from sandbox.problems import ValidationFailed
-from sandbox.schemas import load
-from sandbox.schemas.base import RequestSchema
+from rebilly_sandbox.problems import ValidationFailed
+from rebilly_sandbox.schemas import load
+from rebilly_sandbox.schemas.base import RequestSchema
 
 ADDRESS = {"firstName": "Ada", "lastName": "Lovelace", "country": "US"}
 CARDS_ONLY = "The sandbox stores payment cards only (method payment-card)."

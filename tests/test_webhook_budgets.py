@@ -15,12 +15,12 @@ import pytest
 import requests
 from helpers import API_KEY, free_port
 
-from sandbox import create_app
-from sandbox.config import ConfigError, load_config
-from sandbox.schemas.webhook import MAX_BODY_TEMPLATE
-from sandbox.services import events, retention, tracking
-from sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
-from sandbox.webhook_receiver import WebhookReceiver
+from rebilly_sandbox import create_app
+from rebilly_sandbox.config import ConfigError, load_config
+from rebilly_sandbox.schemas.webhook import MAX_BODY_TEMPLATE
+from rebilly_sandbox.services import events, retention, tracking
+from rebilly_sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
+from rebilly_sandbox.webhook_receiver import WebhookReceiver
 
 ADMIN = {"REB-APIKEY": API_KEY}
 #: The template that cost the most before rendering had a budget: 64 KiB of one placeholder.

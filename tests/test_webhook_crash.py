@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import API_KEY, LiveSandbox
 
-from sandbox.testing import SandboxNamespace, SandboxServer
-from sandbox.webhook_receiver import WebhookReceiver
+from rebilly_sandbox.testing import SandboxNamespace, SandboxServer
+from rebilly_sandbox.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.served
 

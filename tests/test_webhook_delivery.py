@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
-from sandbox.version import __version__
-from sandbox.webhook_receiver import WebhookReceiver
+from rebilly_sandbox.testing import LiveServer, SandboxNamespace, SandboxServer, new_api_key
+from rebilly_sandbox.version import __version__
+from rebilly_sandbox.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.served
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from helpers import API_KEY, OTHER_KEY
 
-from sandbox.services import events
-from sandbox.services.customers import create_customer
+from rebilly_sandbox.services import events
+from rebilly_sandbox.services.customers import create_customer
 
 WEBSITE = "web_0YV7DE4Z26DQSA1AC92FBJ7SEG"
 APPROVED = "4111111111111111"
@@ -266,8 +266,8 @@ def test_a_change_refused_later_in_its_transaction_leaves_no_delivery(app, clien
 
 
 def test_a_write_the_disk_refuses_leaves_no_delivery(tmp_path):
-    from sandbox import create_app
-    from sandbox.store import WriteFailed
+    from rebilly_sandbox import create_app
+    from rebilly_sandbox.store import WriteFailed
 
     app = create_app({"db": str(tmp_path / "db.json")})
     state = app.extensions["sandbox"]

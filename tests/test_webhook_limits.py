@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from helpers import API_KEY, OTHER_KEY, free_port
 
-from sandbox.services import events
+from rebilly_sandbox.services import events
 
 ADMIN = {"REB-APIKEY": API_KEY}
 

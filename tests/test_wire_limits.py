@@ -12,7 +12,7 @@ import sys
 import pytest
 from conftest import API_KEY, LiveSandbox
 
-from sandbox.config import ConfigError, load_config
+from rebilly_sandbox.config import ConfigError, load_config
 
 pytestmark = pytest.mark.served
 
@@ -118,8 +118,9 @@ def test_a_malformed_request_line_is_a_400_problem(sandbox):
     ("--max-connections-per-address", "0", "max_connections_per_address must be at least 1"),
 ])
 def test_unusable_settings_stop_the_start_with_a_clear_message(flag, value, message):
-    result = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db",
-                             "memory", flag, value], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, "-m", "rebilly_sandbox", "serve", "--port", "0",
+                             "--db", "memory", flag, value],
+                            capture_output=True, text=True, timeout=30)
 
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,6 +1,6 @@
 """Admin operations as plain Python calls; the HTTP routes and the test helpers both use these.
 
-``namespace`` arguments are namespace ids (``sandbox.auth.namespace_for(key).id``); ``None``
+``namespace`` arguments are namespace ids (``rebilly_sandbox.auth.namespace_for(key).id``); ``None``
 means every namespace where that makes sense (reset, clock, clearing the journal).
 """
 

@@ -2,8 +2,8 @@
 
 Each row says where the operation is served (rule and method), which view runs it, and how the
 OpenAPI document describes it (operation id, summary, namespace header, body, query, answers,
-errors). The blueprint registers from this table, ``sandbox.openapi`` builds the admin part of
-the document from it, and ``client`` names the ``SandboxClient`` methods that call the operation,
+errors). The blueprint registers from this table, ``rebilly_sandbox.openapi`` builds the admin part
+of the document from it, and ``client`` names the ``SandboxClient`` methods that call the operation,
 which ``tests/test_admin_table.py`` holds to the client's real requests; the first of them
 takes every field of the row's ``body``.
 """

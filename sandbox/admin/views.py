@@ -26,7 +26,7 @@ from . import operations
 __all__ = ("OPENAPI_BUILDER",)
 
 #: The ``app.extensions`` key under which the OpenAPI document's builder is kept.
-OPENAPI_BUILDER = "sandbox.openapi"
+OPENAPI_BUILDER = "rebilly_sandbox.openapi"
 
 clock_schema = ClockSchema()
 journal_query_schema = JournalQuerySchema()
@@ -158,7 +158,7 @@ def openapi_document() -> Response:
     """The sandbox's OpenAPI document, with this request's root as its server.
 
     The document is built from the route table that serves this view, so its builder is handed
-    over at start-up (``sandbox.admin.init_app``) rather than imported here.
+    over at start-up (``rebilly_sandbox.admin.init_app``) rather than imported here.
     """
     spec = current_app.extensions[OPENAPI_BUILDER]()
     return json_response({"openapi": spec["openapi"], "info": spec["info"],

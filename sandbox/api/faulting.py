@@ -3,8 +3,8 @@
 Three sources, first one that applies wins: the ``X-Sandbox-Fault`` request header, a magic
 email address in the body (for browser-driven tests that cannot set headers), and the fault
 rules of the namespace. Only API routes pass through here, so admin routes are never faulted.
-Network faults are carried out by the server's connection handler (``sandbox.serving``), which
-owns the socket; this module only marks the request.
+Network faults are carried out by the server's connection handler (``rebilly_sandbox.serving``),
+which owns the socket; this module only marks the request.
 """
 
 from __future__ import annotations

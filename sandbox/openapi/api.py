@@ -41,7 +41,7 @@ from .webhooks import webhook_operations
 
 __all__ = ("add_api", "API_PREFIXES")
 
-#: Every API path is served under each of these (``sandbox.api.routing.PREFIXES``).
+#: Every API path is served under each of these (``rebilly_sandbox.api.routing.PREFIXES``).
 API_PREFIXES = ("", "/organizations/{organization_id}")
 
 #: Operations that also accept a publishable key (``api.routing.PUBLISHABLE_ENDPOINTS``).

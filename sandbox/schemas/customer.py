@@ -34,7 +34,7 @@ MAX_LIST_ITEMS = 100
 class TaxNumberSchema(RequestSchema):
     """Rebilly's TaxNumber: its ``value`` is any string (no length, no pattern), so an empty one
     or one outside the Basic Multilingual Plane is kept; NUL and lone surrogates never get this
-    far (``sandbox.jsonbody`` refuses them in every string)."""
+    far (``rebilly_sandbox.jsonbody`` refuses them in every string)."""
 
     SERVER_OWNED = frozenset({"isValid"})
 

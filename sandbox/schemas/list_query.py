@@ -1,8 +1,8 @@
 """A list's query string (limit, offset, sort, filter, q, fields, expand) as a marshmallow schema.
 
-One marshmallow schema per declared resource (``sandbox.resources``) reads the raw parameters
-into a ``paging.ListQuery`` the listing service consumes, or refuses them with one 422 naming
-every bad parameter, so a client fixes them in one go. Each field carries its own bounds, and
+One marshmallow schema per declared resource (``rebilly_sandbox.resources``) reads the raw
+parameters into a ``paging.ListQuery`` the listing service consumes, or refuses them with one 422
+naming every bad parameter, so a client fixes them in one go. Each field carries its own bounds, and
 ``list_query_parameters`` describes those same fields for the OpenAPI document, so the document
 cannot drift from what the list enforces.
 """

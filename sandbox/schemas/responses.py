@@ -1,9 +1,10 @@
 """What the API answers, as marshmallow schemas, for the OpenAPI document only.
 
-The views build answers from stored documents (``sandbox.api.present``) and never dump through
-these, so they cost nothing per request. The test suite checks real answers against the document
-built from them, so they cannot drift from what the sandbox sends. ``unknown = RAISE`` makes the
-document say ``additionalProperties: false``: an undocumented key in an answer fails that check.
+The views build answers from stored documents (``rebilly_sandbox.api.present``) and never dump
+through these, so they cost nothing per request. The test suite checks real answers against the
+document built from them, so they cannot drift from what the sandbox sends. ``unknown = RAISE``
+makes the document say ``additionalProperties: false``: an undocumented key in an answer fails
+that check.
 
 They are also the nullability table of the answers: a member is ``null`` only where its field
 says ``allow_none`` (where Rebilly's type is nullable). A member that is neither nullable nor
