@@ -57,10 +57,12 @@ def _dashboard(app) -> str:
 
 
 def _kept(app) -> str:
-    """Everything the journal holds of its newest entry, before any reader masks or redacts."""
+    """The request data the journal holds of its newest entry (method, path, query, headers,
+    body), before any reader masks or redacts: not its time or duration, whose digits could
+    pass for a piece of a card number."""
     state = app.extensions["sandbox"]
     raw = state.journal._entries[state.namespace_for(API_KEY).id][-1]
-    return repr(raw)
+    return repr(raw[2:7])
 
 
 # --- query string ------------------------------------------------------------------------------
@@ -126,7 +128,7 @@ def test_a_card_number_in_any_header_value_is_masked(app, written):
     [entry] = _journal(app)
     assert entry["headers"]["X-Note"] == f"paid with {MASKED}"
     assert entry["headers"]["User-Agent"] == f"shop/1.0 ({MASKED})"
-    assert _no_card_digits(json.dumps(entry)) and _no_card_digits(_kept(app))
+    assert _no_card_digits(json.dumps(entry["headers"])) and _no_card_digits(_kept(app))
 
 
 @pytest.mark.parametrize(("name", "shown"), [
