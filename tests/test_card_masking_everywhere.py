@@ -233,7 +233,7 @@ PIECES = [*WRITTEN.values(), "4111+1111+1111+1111", "4111%201111%201111%201111",
           '"cvv": ', '"pan":"', "&", "=", " ", ".", "-", "+", "%20", "12", "0", "x", '"', "\n"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(text=st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
 def test_no_card_number_survives_and_the_cheap_check_misses_nothing_masking_changes(text):
     body = text.encode()
