@@ -27,7 +27,7 @@ run: $(RUN_STAMP)
 	$(BIN)/python -m compileall -q sandbox > /dev/null
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
-test: $(STAMP) sdk
+test: $(STAMP) sdk chromium
 	$(BIN)/ruff check .
 	$(BIN)/rebilly-sandbox fixtures check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,6 +48,14 @@ sdk:
 $(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
 	cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian's Chromium, which the browser tests drive through Playwright (never `playwright install`).
+# Installed as root when missing; otherwise those tests skip with that reason, and the build goes on.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium:
+	@[ -x $(CHROMIUM) ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "chromium could not be installed (needs root and apt-get): the browser tests will be skipped"
 
 # The tests that need no served sandbox, no browser and no long wait: seconds, not minutes.
 test-quick: $(STAMP)

@@ -8,7 +8,19 @@ from typing import Any, NoReturn
 
 from flask import Flask, Request
 
-from . import admin, api, approval, errors, openapi, requestlog, seeding, state, wire
+from . import (
+    admin,
+    api,
+    approval,
+    cors,
+    errors,
+    framepay,
+    openapi,
+    requestlog,
+    seeding,
+    state,
+    wire,
+)
 from .config import load_config
 
 __all__ = ("build_app", "SandboxApp")
@@ -41,7 +53,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     state.init_app(app, state.SandboxState.from_config(config))
     requestlog.init_app(app)
     wire.init_app(app)
+    cors.init_app(app)
     api.init_app(app)
     approval.init_app(app)
+    framepay.init_app(app)
     admin.init_app(app, openapi.build_spec)
     return app

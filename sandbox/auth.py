@@ -77,7 +77,8 @@ def authenticate(
     """Return the namespace of the request's credential, in the database salted with ``salt``.
 
     ``REB-APIKEY: <secret key>`` or ``Authorization: Bearer <JWT>``; with ``allow_publishable``
-    also ``Authorization: <publishable key>`` (the token routes).
+    also ``Authorization: <publishable key>`` (the token routes; FramePay sends it bare,
+    Rebilly Instruments after ``Bearer``).
 
     :raises Unauthorized: when no credential is sent or the one sent can never work here.
     """
@@ -113,28 +114,34 @@ def _authorization(value: str, allow_publishable: bool, accepted_keys: Iterable[
     scheme, _, token = value.partition(" ")
     if scheme.lower() == "bearer":
         token = token.strip()
+        if token.startswith("pk_"):  # Rebilly Instruments sends its publishable key this way
+            return _publishable(token, allow_publishable, accepted_keys)
         if not _JWT.match(token):
             raise Unauthorized("The Bearer token is not a JWT (three dot-separated parts).")
         return token
     if value.startswith("pk_"):
-        if value.startswith("pk_live_"):
-            raise Unauthorized(
-                "A live publishable key (pk_live_…) cannot be used against a sandbox.")
-        if not allow_publishable:
-            raise Unauthorized(
-                "A publishable key (pk_…) only works for payment tokens; "
-                "use a secret key in REB-APIKEY."
-            )
-        if not _PRINTABLE_TOKEN.match(value):
-            raise Unauthorized("The publishable key holds characters no key can have.")
-        # pk_<rest> shares the namespace of sk_<rest>, so tokens made in a browser with the
-        # publishable key are redeemable by the server with the matching secret key.
-        secret = "sk_" + value[3:]
-        _check_accepted(secret, accepted_keys)
-        return secret
+        return _publishable(value, allow_publishable, accepted_keys)
     if value.startswith("sk_"):
         raise Unauthorized("Secret keys go in the REB-APIKEY header, not in Authorization.")
     raise Unauthorized("The Authorization header must be 'Bearer <JWT>'.")
+
+
+def _publishable(value: str, allow_publishable: bool, accepted_keys: Iterable[str]) -> str:
+    """The secret key whose namespace a publishable key (FramePay's credential) works in."""
+    if value.startswith("pk_live_"):
+        raise Unauthorized("A live publishable key (pk_live_…) cannot be used against a sandbox.")
+    if not allow_publishable:
+        raise Unauthorized(
+            "A publishable key (pk_…) only works for payment tokens; "
+            "use a secret key in REB-APIKEY."
+        )
+    if not _PRINTABLE_TOKEN.match(value):
+        raise Unauthorized("The publishable key holds characters no key can have.")
+    # pk_<rest> shares the namespace of sk_<rest>, so tokens made in a browser with the
+    # publishable key are redeemable by the server with the matching secret key.
+    secret = "sk_" + value[3:]
+    _check_accepted(secret, accepted_keys)
+    return secret
 
 
 def _check_accepted(key: str, accepted_keys: Iterable[str]) -> None:

@@ -144,6 +144,11 @@ SETTINGS: tuple[Setting, ...] = (
             "forgotten oldest first to make room, a new one that still does not fit is failed "
             "at once. 32 MiB: one event to 25 webhooks with 1 MiB bodies, or thousands of plain "
             "ones."),
+    Setting("cors_origins", ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"),
+            _parse_key_list,
+            "Comma-separated browser origins that may call the API cross-origin (a checkout "
+            "page's FramePay or SDK); ':*' is any port, '*' any origin. The admin API never "
+            "answers another origin."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

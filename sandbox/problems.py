@@ -14,6 +14,7 @@ __all__ = (
     "SandboxError",
     "BadRequest",
     "Unauthorized",
+    "Forbidden",
     "NotFound",
     "Conflict",
     "ValidationFailed",
@@ -43,6 +44,13 @@ class BadRequest(SandboxError):
 class Unauthorized(SandboxError):
     status = 401
     title = "Unauthorized"
+
+
+class Forbidden(SandboxError):
+    """A request the sandbox refuses whoever sends it: another origin, for instance."""
+
+    status = 403
+    title = "Forbidden"
 
 
 class NotFound(SandboxError):

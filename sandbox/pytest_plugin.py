@@ -12,11 +12,16 @@ Fixtures:
   ``sandbox_api_keys`` ini option; the in-process server's own ``api_keys`` setting counts too)
   and hands each test one of its worker's share, resetting that namespace on entry and exit.
 
+- ``sandbox_browser`` (session): headless Chromium through Playwright (skips, saying why, when
+  Playwright or Chromium is missing).
+- ``sandbox_checkout`` (function): a browser context for the test's namespace whose pages load
+  FramePay from the sandbox's stand-in (``rebilly_sandbox.browser.CheckoutPage``).
+
 When a test using ``sandbox`` fails, its namespace's request journal is added to the report as
 the "rebilly-sandbox requests" section: what the code under test actually sent and got.
 
-Only the standard library and pytest are imported here; this module is loaded by every pytest
-run in an environment where the package is installed.
+Only the standard library and pytest are imported here (Playwright too, only when a browser
+fixture is used); this module is loaded by every pytest run where the package is installed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .browser import CheckoutPage
     from .testing import SandboxNamespace, SandboxServer
     from .webhook_receiver import WebhookReceiver
 
@@ -165,6 +171,32 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def sandbox_browser() -> Iterator[Any]:
+    """Headless Chromium (a Playwright ``Browser``) for the session; the system's Chromium."""
+    from .browser import BrowserUnavailable, launch_chromium
+
+    try:
+        playwright, browser = launch_chromium()
+    except BrowserUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def sandbox_checkout(sandbox: SandboxNamespace, sandbox_browser: Any) -> Iterator[CheckoutPage]:
+    """A browser context whose pages load FramePay from the sandbox, with the test's namespace's
+    publishable key: ``page``, ``open(url)``, ``sandbox_url``, ``framepay_url``."""
+    from .browser import CheckoutPage
+
+    with CheckoutPage(sandbox_browser, sandbox.url, sandbox.publishable_key) as checkout:
+        yield checkout
 
 
 def _refused(namespace: SandboxNamespace, exc: Exception) -> str:

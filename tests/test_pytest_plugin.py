@@ -259,7 +259,8 @@ def test_create(sandbox):
 
 def test_loading_the_plugin_loads_no_server_code():
     code = ("import sys, rebilly_sandbox.pytest_plugin; "
-            "print(sorted(m for m in ('flask', 'gevent', 'requests') if m in sys.modules))")
+            "print(sorted(m for m in ('flask', 'gevent', 'requests', 'playwright') "
+            "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=30)
 

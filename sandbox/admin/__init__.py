@@ -2,7 +2,8 @@
 
 An admin request names its namespace the way an API request does, with ``REB-APIKEY``;
 ``Authorization`` is kept for the admin token (``--admin-token``). Admin routes are never rate
-limited and never recorded in the request journal.
+limited and never recorded in the request journal. A write a page on another origin could have
+sent is refused (``same_origin``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from flask import Blueprint, Flask, request
 from ..problems import Unauthorized
 from ..state import get_state
 from .routes import ADMIN_PREFIX, ADMIN_ROUTES
+from .same_origin import refuse_cross_site
 from .views import OPENAPI_BUILDER
 
 __all__ = ("bp", "init_app")
 
 bp = Blueprint("admin", __name__, url_prefix=ADMIN_PREFIX)
+
+
+@bp.before_request
+def _refuse_cross_site() -> None:
+    refuse_cross_site(request)
 
 
 @bp.before_request

@@ -3,8 +3,8 @@
 Request bodies and query strings are described by the very schemas that validate them, and
 answers by the documentation-only schemas of ``schemas.responses`` and ``schemas.admin_responses``,
 so the document says what the code does. The API part comes from ``openapi.api``, the approval
-page from ``openapi.approval``, the admin part from the admin route table (``admin.routes``), and
-what they share from ``openapi.components``.
+page from ``openapi.approval``, the FramePay stand-in from ``openapi.framepay``, the admin part
+from the admin route table (``admin.routes``), and what they share from ``openapi.components``.
 ``tests/test_openapi.py`` checks that every route of the app is in it and that real answers
 match it. Served at ``GET /__admin/openapi.json``.
 """
@@ -22,6 +22,7 @@ from .admin import add_admin
 from .api import API_PREFIXES, add_api
 from .approval import add_approval
 from .components import add_components, custom_fields, schema_name
+from .framepay import add_framepay
 
 __all__ = ("build_spec", "OPENAPI_VERSION", "API_PREFIXES")
 
@@ -49,10 +50,12 @@ def build_spec() -> dict[str, Any]:
                                                                   "identifier": "MIT"}},
                    tags=[{"name": "Customers"}, {"name": "Tokens"},
                          {"name": "Admin", "description": "State, clock, faults and journal."},
-                         {"name": "Dashboard"}, {"name": "Approval page"}])
+                         {"name": "Dashboard"}, {"name": "Approval page"},
+                         {"name": "FramePay stand-in"}])
     plugin.converter.add_attribute_function(custom_fields)
     add_components(spec)
     add_api(spec)
     add_approval(spec)
+    add_framepay(spec)
     add_admin(spec)
     return spec.to_dict()
