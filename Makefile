@@ -27,7 +27,7 @@ run: $(RUN_STAMP)
 	$(BIN)/python -m compileall -q sandbox > /dev/null
 	$(BIN)/rebilly-sandbox serve $(ARGS)
 
-test: $(STAMP) sdk chromium
+test: $(STAMP) sdk haproxy chromium
 	$(BIN)/ruff check .
 	$(BIN)/rebilly-sandbox fixtures check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -61,10 +61,16 @@ chromium:
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -m "not served and not slow and not browser" $(PYTEST_ARGS)
 
+# HAProxy, for the cluster (rebilly-sandbox cluster) and its tests; installed when missing and
+# root, else those tests skip with that reason.
+.PHONY: haproxy
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } || echo "haproxy could not be installed: the cluster tests will be skipped"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: $(STAMP) haproxy
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || echo "wrk could not be installed: using the Python load generator"
 	$(BIN)/python -m scripts.bench $(ARGS)
 

@@ -22,6 +22,8 @@ from . import (
     wire,
 )
 from .config import load_config
+from .fanout import FanOut
+from .replicas import ReplicaPrefix
 
 __all__ = ("build_app", "SandboxApp")
 
@@ -58,4 +60,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     approval.init_app(app)
     framepay.init_app(app)
     admin.init_app(app, openapi.build_spec)
+    app.wsgi_app = ReplicaPrefix(app.wsgi_app)  # type: ignore[method-assign]
+    if config["peers"]:
+        app.wsgi_app = FanOut(app.wsgi_app, config["peers"])  # type: ignore[method-assign]
     return app

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 
 from .problems import Conflict, NotFound, SandboxError, ValidationFailed
+from .replicas import unmarked_root
 from .services import approvals, transactions
 from .services.context import Context
 from .services.notifications import Notifier, notification_body
@@ -92,7 +93,8 @@ def _find(token: str) -> tuple[Context, dict[str, Any]]:
     state = get_state()
     namespace, transaction_id = approvals.locate(state.store, token)
     ctx = state.context(namespace)
-    ctx.base_url = request.root_url.rstrip("/")  # events fired here link to the API by URL
+    # Events fired here link to the API by URL: the API's root, not the page's replica marker.
+    ctx.base_url = unmarked_root(request.root_url.rstrip("/"))
     transaction, _ = transactions.get_transaction(ctx, transaction_id)
     if not approvals.is_token_of(transaction, token):
         raise NotFound("No transaction waits for approval at this address.")

@@ -1,4 +1,5 @@
-"""The ``rebilly-sandbox`` command: ``serve`` (every setting as a flag) and ``fixtures list|check``.
+"""The ``rebilly-sandbox`` command: ``serve`` (every setting as a flag), ``cluster`` (replicas
+behind HAProxy) and ``fixtures list|check``.
 
 Only the settings table is imported up front: ``serve`` must install gevent's cooperative
 sockets and locks before Flask and the app are imported, so each command imports what it uses.
@@ -43,6 +44,17 @@ def _parser() -> argparse.ArgumentParser:
             serve.add_argument(setting.flag, dest=setting.name, default=None, metavar="VALUE",
                                help=f"{setting.help} [default {_shown(setting.default)}; "
                                     f"env {setting.env}]")
+    cluster = commands.add_parser(
+        "cluster", help="start N replicas behind HAProxy",
+        description="Start --replicas sandboxes on free ports of 127.0.0.1, each with its own "
+                    "database file in the --db folder, behind HAProxy on --host/--port; any "
+                    "other flag is passed to every replica's serve. See docs/cluster.md.")
+    cluster.add_argument("--replicas", type=int, default=2, help="how many [default 2]")
+    cluster.add_argument("--host", default="127.0.0.1", help="HAProxy's address")
+    cluster.add_argument("--port", type=int, default=8080, help="HAProxy's port")
+    cluster.add_argument("--db", default="sandbox-data/cluster",
+                         help="folder of the replicas' database files, or 'memory' "
+                              "[default sandbox-data/cluster]")
     fixtures = commands.add_parser("fixtures", help="list or check the fixture sets")
     fixtures.add_argument("action", choices=("list", "check"))
     fixtures.add_argument("--fixtures-dir", metavar="DIR", default=None,
@@ -73,7 +85,14 @@ def _shown(default: object) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    args = _parser().parse_args(argv)
+    args, passed_on = _parser().parse_known_args(argv)
+    if args.command == "cluster":
+        from .cluster import run
+
+        return run(args.replicas, None if args.db == "memory" else args.db, args.host,
+                   args.port, passed_on)
+    if passed_on:
+        _parser().error(f"unrecognized arguments: {' '.join(passed_on)}")
     if args.command == "fixtures":
         return _fixtures_command(args.action, args.fixtures_dir)
     if args.command == "export":

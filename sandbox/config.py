@@ -144,6 +144,9 @@ SETTINGS: tuple[Setting, ...] = (
             "forgotten oldest first to make room, a new one that still does not fit is failed "
             "at once. 32 MiB: one event to 25 webhooks with 1 MiB bodies, or thousands of plain "
             "ones."),
+    Setting("peers", (), _parse_key_list,
+            "Comma-separated base URLs of the other replicas of a cluster: an admin write "
+            "without REB-APIKEY (global reset, clock, faults) is made on each of them too."),
     Setting("cors_origins", ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"),
             _parse_key_list,
             "Comma-separated browser origins that may call the API cross-origin (a checkout "

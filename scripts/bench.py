@@ -24,7 +24,10 @@ temporary directory and prints one table:
   has the same email and every sale the same customer, so each filter matches all 100,000);
 - ``POST /__admin/reset`` and ``POST /__admin/snapshots/b10k/restore`` of a 10,000-customer
   namespace (median of 5, milliseconds, as the client sees them over HTTP);
-- resident memory of a server sent 10,000 distinct API keys, then 200 refused 1 MB bodies.
+- resident memory of a server sent 10,000 distinct API keys, then 200 refused 1 MB bodies;
+- ``POST /customers`` at c=32 through HAProxy (``rebilly-sandbox cluster``) in front of 1 and of
+  2 replicas, over 32 namespaces sent in turn, and the scaling of 2 over 1 (skipped without
+  ``haproxy``; ``--cluster-only`` runs just these rows).
 
 How the comparisons are made: the speed of a shared or throttled machine drifts (on the 2-core
 development machine the same server under the same load made 320 req/s in one 4 s run and 640
@@ -113,6 +116,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 HOST = "127.0.0.1"
 BENCH_KEY = "sk_sandbox_bench"
+#: The cluster rows: namespaces sent in turn, and the concurrency.
+CLUSTER_KEYS = 32
+CLUSTER_CONCURRENCY = 32
 ADMIN_KEY = "sk_sandbox_b10k"
 PROBE_KEY = "sk_sandbox_probe"  # start-up probes create their customer away from the bench data
 BASE_SNAPSHOT = "bench-base"
@@ -409,6 +415,11 @@ class Load:
     key: str
     body: bytes | None
     expect: int
+    #: Keys sent in turn (namespaces spread over a cluster's replicas); empty: ``key`` alone.
+    keys: tuple[str, ...] = ()
+
+    def all_keys(self) -> tuple[str, ...]:
+        return self.keys or (self.key,)
 
 
 @dataclass
@@ -424,9 +435,10 @@ class Result:
     server_cpu: float = 0.0
 
 
-def raw_request(load: Load, path: str, port: int) -> bytes:
+def raw_request(load: Load, path: str, port: int, key: str | None = None) -> bytes:
     """The exact bytes of one request, encoded once before the run."""
-    lines = [f"{load.method} {path} HTTP/1.1", f"Host: {HOST}:{port}", f"REB-APIKEY: {load.key}"]
+    lines = [f"{load.method} {path} HTTP/1.1", f"Host: {HOST}:{port}",
+             f"REB-APIKEY: {key or load.key}"]
     if load.body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(load.body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (load.body or b"")
@@ -576,7 +588,8 @@ def python_workers(concurrency: int) -> int:
 def run_python(load: Load, port: int, concurrency: int, duration: int) -> Result:
     """Drive the server from forked worker processes and merge their latencies."""
     context = multiprocessing.get_context("fork")
-    payloads = [raw_request(load, path, port) for path in load.paths]
+    payloads = [raw_request(load, path, port, key) for path in load.paths
+                for key in load.all_keys()]
     workers = python_workers(concurrency)
     shares = [concurrency // workers + (1 if i < concurrency % workers else 0)
               for i in range(workers)]
@@ -625,10 +638,12 @@ def lua_string(text: str) -> str:
 def wrk_script(load: Load) -> str:
     """Pre-format every request once per thread; count any status but the expected one."""
     paths = ", ".join(lua_string(path) for path in load.paths)
+    keys = ", ".join(lua_string(key) for key in load.all_keys())
     body = lua_string(load.body.decode()) if load.body is not None else "nil"
     content_type = 'wrk.headers["Content-Type"] = "application/json"' if load.body else ""
     return f"""
 local paths = {{ {paths} }}
+local keys = {{ {keys} }}
 local body = {body}
 local requests = {{}}
 local threads = {{}}
@@ -640,10 +655,12 @@ end
 
 function init(args)
   unexpected = 0
-  wrk.headers["REB-APIKEY"] = {lua_string(load.key)}
   {content_type}
-  for i, path in ipairs(paths) do
-    requests[i] = wrk.format({lua_string(load.method)}, path, nil, body)
+  for _, path in ipairs(paths) do
+    for _, key in ipairs(keys) do
+      wrk.headers["REB-APIKEY"] = key
+      table.insert(requests, wrk.format({lua_string(load.method)}, path, nil, body))
+    end
   end
 end
 
@@ -1114,6 +1131,50 @@ class Bench:
                                     f"keys -> {after_bodies:.0f} MB after "
                                     f"{count(HUGE_BODIES)} bodies"))
 
+    def cluster_stage(self) -> None:
+        """Creates through HAProxy in front of 1 and of 2 replicas (``rebilly-sandbox cluster``),
+        32 namespaces sent in turn so the hash spreads them; both clusters on from the start and
+        run in pairs (1 replica, then 2), like the shares of the baseline. "srv CPU" counts
+        HAProxy and every replica together, so 200% is both cores."""
+        if shutil.which("haproxy") is None:
+            log("haproxy not found: no cluster rows (make haproxy installs it)")
+            return
+        from rebilly_sandbox.cluster import Cluster
+
+        load = Load("POST", ["/customers"], BENCH_KEY, BODY, 201,
+                    keys=tuple(f"sk_sandbox_bench_{n:02d}" for n in range(CLUSTER_KEYS)))
+        clusters = {}
+        try:
+            for replicas in (1, 2):
+                log(f"starting a cluster of {replicas} replica(s) behind HAProxy")
+                clusters[replicas] = Cluster(
+                    replicas, str(self.workdir / f"cluster-{replicas}"), port=free_port(),
+                    serve_args=("--rate-limit", "0", "--log-level", "warning"))
+                clusters[replicas].start()
+                self.measure(load, clusters[replicas].port, CLUSTER_CONCURRENCY,
+                             clusters[replicas].balancer.pid, self.settings.warmup)
+            results: dict[int, list[Result]] = {1: [], 2: []}
+            for _ in range(self.settings.share_pairs):
+                for replicas, cluster in clusters.items():
+                    pids = [cluster.balancer.pid, *(m.process.pid for m in cluster.members)]
+                    before, started = sum(map(cpu_seconds, pids)), time.perf_counter()
+                    result = self.measure(load, cluster.port, CLUSTER_CONCURRENCY,
+                                          cluster.balancer.pid)
+                    result.server_cpu = ((sum(map(cpu_seconds, pids)) - before)
+                                         / (time.perf_counter() - started) * 100)
+                    results[replicas].append(result)
+        finally:
+            for cluster in clusters.values():
+                cluster.stop()
+        for replicas in (1, 2):
+            self.rows.append(runs_row(f"POST /customers via HAProxy, {replicas} replica(s)",
+                                      "-", CLUSTER_CONCURRENCY, results[replicas]))
+        scaling, each = pair_ratios(results[2], results[1])
+        self.numbers["cluster_scaling"] = scaling
+        self.rows.append(Row("2 replicas / 1 replica, POST /customers via HAProxy",
+                             concurrency=str(CLUSTER_CONCURRENCY),
+                             result=f"{scaling:.2f}x median of pairs ({each})"))
+
     def run(self) -> None:
         """The plan: the shares of the baseline on the small database, the big database's
         preload with the memory stage between customers and transactions, the flat-cost pairs,
@@ -1138,6 +1199,7 @@ class Bench:
                         Preloaded(more.customers, extra.transactions, *payer))
         self.admin_stage()
         self.new_keys_stage()
+        self.cluster_stage()
 
 
 # -- the bar --------------------------------------------------------------------------------
@@ -1182,6 +1244,9 @@ def bar(numbers: dict[str, float], top: int) -> list[tuple[str, str, bool]]:
         (f"snapshot restore of {count(ADMIN_STORED)} < 100 ms", f"{numbers['restore_ms']:.1f} ms",
          numbers["restore_ms"] < 100),
     ]
+    if "cluster_scaling" in numbers:
+        items.append(("POST /customers c=32 via HAProxy: 2 replicas >= 1.4x of 1",
+                      f"{numbers['cluster_scaling']:.2f}x", numbers["cluster_scaling"] >= 1.4))
     return items
 
 
@@ -1207,6 +1272,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "of 100,000")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk when on PATH (auto), or the Python one")
+    parser.add_argument("--cluster-only", action="store_true",
+                        help="only the rows of creates through HAProxy with 1 and 2 replicas")
     arguments = parser.parse_args(argv)
     if arguments.duration is not None and arguments.duration < 1:
         parser.error("--duration must be at least 1 second")
@@ -1254,12 +1321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         loadgen = LoadGenerator(arguments.loadgen, workdir)
         bench = Bench(settings, loadgen, workdir)
         started = time.perf_counter()
-        bench.run()
+        bench.cluster_stage() if arguments.cluster_only else bench.run()
         print(header(settings, loadgen))
         print()
         print(render(bench.rows))
-        print()
-        print(render_bar(bar(bench.numbers, settings.top)))
+        if not arguments.cluster_only:
+            print()
+            print(render_bar(bar(bench.numbers, settings.top)))
         log(f"done in {time.perf_counter() - started:.0f} s")
     except Exception:
         show_logs(workdir)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from flask import Response
 
 from ..jsonencode import dumps
+from ..replicas import replica_root
 from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
 
 __all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
@@ -135,7 +136,7 @@ def show_transaction(transaction: dict[str, Any], relations: Any,
                       "href": f"{base_url}/transactions/{transaction['parentTransactionId']}"})
     if transaction["status"] == "waiting-approval":
         if approval_token:
-            root = base_url.split("/organizations/", 1)[0]
+            root = replica_root(base_url.split("/organizations/", 1)[0])
             links.append({"rel": "approvalUrl",
                           "href": f"{root}/_sandbox/approval/{approval_token}"})
         links.append({"rel": "updateUrl", "href": f"{self_url}/update"})
