@@ -77,6 +77,7 @@ class SandboxState:
                        max_stored_bytes=self.config["webhook_max_stored_bytes"])
 
     def close(self) -> None:
+        self.notifier.close()
         self.deliveries.close()
         self.store.close()
 

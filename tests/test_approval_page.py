@@ -366,3 +366,16 @@ def test_deliveries_beyond_the_bound_are_dropped(merchant):
         merchant.release.set()
     wait_idle(notifier)
     assert [post.path for post in merchant.posts()] == ["/one"]
+
+
+def test_closing_gives_up_the_retries_waiting_for_their_clock(merchant):
+    merchant.statuses.put(503)
+    notifier = Notifier(RequestJournal(), lambda namespace: _Clock(), retry_delays=(16,),
+                        timeout=10)
+    assert notifier.notify("ns_test", f"{merchant.url}/notify", b"{}")
+    merchant.wait_for_posts(1)
+
+    notifier.close()
+
+    wait_idle(notifier, timeout=5)
+    assert len(merchant.posts()) == 1

@@ -82,6 +82,7 @@ class Notifier:
         self._by_namespace: dict[str, int] = {}
         self._lock = threading.Lock()
         self._clock_moved = threading.Condition()
+        self._closed = False
 
     @property
     def pending(self) -> int:
@@ -108,6 +109,12 @@ class Notifier:
         with self._clock_moved:
             self._clock_moved.notify_all()
 
+    def close(self) -> None:
+        """The sandbox stops: retries still waiting for their clock are given up."""
+        with self._clock_moved:
+            self._closed = True
+            self._clock_moved.notify_all()
+
     def _deliver(self, namespace: str, url: str, body: bytes) -> None:
         try:
             for attempt, delay in enumerate((0.0, *self.retry_delays), start=1):
@@ -132,7 +139,7 @@ class Notifier:
         with self._clock_moved:
             while self.clock_for(namespace).now() < due:
                 left = give_up - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._closed:
                     return False
                 self._clock_moved.wait(min(POLL_SECONDS, left))
         return True
