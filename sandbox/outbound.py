@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from urllib.request import parse_http_list, parse_keqv_list
 
 import h11
@@ -234,10 +234,12 @@ def _exchange(parts: Any, targets: list[tuple[Any, ...]], method: str, target: s
               cap: int) -> Answer:
     connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_CAP)
     try:
-        data = connection.send(h11.Request(method=method, target=target, headers=headers))
+        data = connection.send(h11.Request(method=method, target=_ascii_target(target),
+                                           headers=[(name, _header_bytes(value))
+                                                    for name, value in headers]))
         data += connection.send(h11.Data(data=body)) if body else b""
         data += connection.send(h11.EndOfMessage())
-    except h11.LocalProtocolError as error:
+    except (h11.LocalProtocolError, UnicodeError) as error:
         raise Refused(f"the request cannot be sent as HTTP/1.1: {error}") from error
     sock = _connect(parts, targets, deadline)
     try:
@@ -258,6 +260,24 @@ def _exchange(parts: Any, targets: list[tuple[Any, ...]], method: str, target: s
         raise NotAnswered(f"Connection failed: {type(error).__name__}") from error
     finally:
         sock.close()
+
+
+def _header_bytes(value: str) -> bytes:
+    """A header value as HTTP clients send it: Latin-1 where it can be, else UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+#: Every printable ASCII character: a target keeps them as they are.
+_PRINTABLE = "".join(chr(code) for code in range(33, 127))
+
+
+def _ascii_target(target: str) -> str:
+    """The request target with anything outside printable ASCII percent-encoded (UTF-8)."""
+    return target if target.isascii() and target.isprintable() and " " not in target \
+        else quote(target, safe=_PRINTABLE)
 
 
 def _connect(parts: Any, targets: list[tuple[Any, ...]], deadline: _Deadline) -> socket.socket:

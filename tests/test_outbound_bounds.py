@@ -319,3 +319,16 @@ def test_an_attempt_that_could_not_be_recorded_is_recorded_later_and_sent_once(
         assert len(receiver.requests) == 1
     [entry] = sandbox.client.webhook_tracking()
     assert entry["status"] == 200 and entry["attempt"] == 1
+
+
+def test_a_header_value_or_path_outside_ascii_is_sent_not_a_broken_sender(sandbox):
+    with WebhookReceiver() as receiver:
+        assert register(sandbox, f"{receiver.url}/h\u00e9", headers=[
+            {"name": "X-Shop", "value": "caf\u00e9"},
+            {"name": "X-Emoji", "value": "\U0001f600"}]).status_code == 201
+        create_customer(sandbox)
+
+        assert deliver(sandbox)[0]["delivered"] == 1
+        [received] = receiver.requests
+    assert received.path == "/webhooks/h%C3%A9"
+    assert received.headers["X-Shop"] == "caf\u00e9"
