@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                                "env SANDBOX_FIXTURES_DIR]")
     export = commands.add_parser(
         "export", help="write a namespace as a fixture set",
-        description="Write one namespace's websites, tags and customers as a fixture set, from "
-                    "a running sandbox (--url) or from a database file no sandbox holds (--db).")
+        description="Write one namespace's websites, products, plans, tags and customers as a "
+                    "fixture set, from a running sandbox (--url) or from a database file no "
+                    "sandbox holds (--db).")
     export.add_argument("--namespace", metavar="KEY", required=True,
                         help="the API key whose namespace to export")
     source = export.add_mutually_exclusive_group()

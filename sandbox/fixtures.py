@@ -1,5 +1,5 @@
-"""Fixture sets: named JSON files of websites, tags, tokens, customers, payment instruments and
-transactions to load into a namespace.
+"""Fixture sets: named JSON files of websites, products, plans, tags, tokens, customers, payment
+instruments and transactions to load into a namespace.
 
 Every record goes through the same validation and business rules as the API (a customer's
 ``paymentToken`` is redeemed, tags are shared by name, a transaction is decided by the sandbox
@@ -17,17 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from marshmallow import fields, validate
-
 from .cards import luhn_valid
 from .gateway import APPROVAL_TRIGGER_PAN, APPROVED_CARDS, DECLINED_CARDS
 from .ids import Clock, IdGenerator, format_time
 from .problems import BadRequest, NotFound, SandboxError, ValidationFailed
 from .schemas import CustomerSchema, TokenSchema, load
-from .schemas.base import RequestSchema, Text
 from .schemas.customer import TagSchema
 from .schemas.instrument import InstrumentCreateSchema
+from .schemas.plan import PlanSchema
+from .schemas.product import ProductSchema
 from .schemas.transaction import RefundSchema, TransactionSchema, TransactionUpdateSchema
+from .schemas.website import FixtureWebsiteSchema
 from .services.context import Context
 from .services.customers import CLIENT_ID, CUSTOMERS, LEAD_SOURCES, WEBSITES, upsert_customer
 from .services.instruments import (
@@ -36,6 +36,8 @@ from .services.instruments import (
     deactivate_instrument,
     profile_of,
 )
+from .services.plans import PLAN_WRITABLE, PLANS, upsert_plan
+from .services.products import PRODUCT_WRITABLE, PRODUCTS, upsert_product
 from .services.tags import TAGS, resolve
 from .services.tokens import create_token
 from .services.transactions import (
@@ -44,6 +46,7 @@ from .services.transactions import (
     finish_offsite,
     refund_transaction,
 )
+from .services.websites import WEBSITE_WRITABLE, upsert_website
 from .store import Store
 
 __all__ = ("FIXTURE_NAME", "fixture_names", "read_fixture", "load_fixture_set",
@@ -51,17 +54,12 @@ __all__ = ("FIXTURE_NAME", "fixture_names", "read_fixture", "load_fixture_set",
            "describe_fixtures", "stand_in_pan")
 
 FIXTURE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-KINDS = ("websites", "tags", "tokens", "customers", "paymentInstruments", "transactions")
+KINDS = ("websites", "products", "plans", "tags", "tokens", "customers", "paymentInstruments",
+         "transactions")
 
-
-class WebsiteSchema(RequestSchema):
-    id = Text(50, pattern=CLIENT_ID, required=True, allow_none=False,
-              pattern_message="Must be 1-50 characters: letters, digits and @ ~ - . _")
-    name = Text(255)
-    url = fields.Url(allow_none=True, require_tld=False, validate=validate.Length(max=2083))
-
-
-website_schema = WebsiteSchema()
+website_schema = FixtureWebsiteSchema()
+product_schema = ProductSchema()
+plan_schema = PlanSchema()
 tag_schema = TagSchema()
 token_schema = TokenSchema()
 customer_schema = CustomerSchema()
@@ -182,7 +180,8 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
     _check_sections(data)
     counts = dict.fromkeys(KINDS, 0)
     with ctx.store.transaction() as tx:
-        for kind, step in (("websites", _load_website), ("tags", _load_tag),
+        for kind, step in (("websites", _load_website), ("products", _load_product),
+                           ("plans", _load_plan), ("tags", _load_tag),
                            ("tokens", _load_token), ("customers", _load_customer),
                            ("paymentInstruments", _load_instrument),
                            ("transactions", _load_transaction)):
@@ -205,7 +204,18 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
 
 
 def _load_website(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
-    tx.put(ctx.namespace, WEBSITES, load(website_schema, record, strict=strict))
+    website = load(website_schema, record, strict=strict)
+    upsert_website(ctx, website.pop("id"), website)
+
+
+def _load_product(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    product_id = _record_id(record)
+    upsert_product(ctx, product_id, load(product_schema, record, strict=strict))
+
+
+def _load_plan(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    plan_id = _record_id(record)
+    upsert_plan(ctx, plan_id, load(plan_schema, record, strict=strict))
 
 
 def _load_tag(tx, ctx: Context, record: dict[str, Any], strict: bool) -> dict[str, Any]:
@@ -347,8 +357,8 @@ _EXPORTED_CUSTOMER_FIELDS = ("id", "websiteId", "preferredPayoutInstrumentId", "
 
 
 def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
-    """A namespace as a fixture set that loads it back: websites, tags, customers, payment
-    instruments and transactions.
+    """A namespace as a fixture set that loads it back: websites, products, plans, tags,
+    customers, payment instruments and transactions.
 
     Card numbers are never kept, so each card is written as a number with its ``bin``, ``last4``
     and brand that the sandbox gateway judges as it judged the original (the test card itself
@@ -359,7 +369,10 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
     without a default payment instrument.
     """
     with store.transaction() as tx:
-        websites = tx.all(namespace, WEBSITES)
+        websites, products, plans = (
+            [_writable(document, writable) for document in tx.view(namespace, table)]
+            for table, writable in ((WEBSITES, WEBSITE_WRITABLE), (PRODUCTS, PRODUCT_WRITABLE),
+                                    (PLANS, PLAN_WRITABLE)))
         tags = [{"name": tag["name"], "type": tag["type"]} for tag in tx.view(namespace, TAGS)]
         customers = []
         for customer in tx.view(namespace, CUSTOMERS):
@@ -379,8 +392,16 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
         transactions = [_exported_transaction(transaction)
                         for transaction in tx.view(namespace, TRANSACTIONS)]
     return {"description": "Exported from a rebilly-sandbox namespace.", "websites": websites,
-            "tags": tags, "customers": customers, "paymentInstruments": instruments,
+            "products": products, "plans": plans, "tags": tags, "customers": customers,
+            "paymentInstruments": instruments,
             "transactions": transactions}
+
+
+def _writable(document: dict[str, Any], writable: dict[str, Any]) -> dict[str, Any]:
+    """A catalog document as the record that writes it again: its id and the writable members
+    it holds (those left at nothing are left out)."""
+    record = {name: document.get(name) for name in ("id", *writable)}
+    return {name: value for name, value in record.items() if value is not None}
 
 
 def _exported_contact(contact: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ("ListedResource", "LIST_PARAMETERS", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS",
            "CUSTOMERS", "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
-           "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS")
+           "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS", "WEBSITES", "PRODUCTS", "PLANS")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -298,4 +298,48 @@ API_LOGS = ListedResource(
     searched_description="url, route and method",
     sort_example="-createdTime",
     newest_first=True,
+)
+
+
+#: The catalog's lists (websites, products, plans): Rebilly's SDK sends limit, offset, sort,
+#: filter and q, and sorts them only on their times (plans on ``currency`` too).
+_CATALOG_PARAMETERS = ("limit", "offset", "sort", "filter", "q")
+_TIMES = {"createdTime": INSTANT, "updatedTime": INSTANT}
+
+WEBSITES = ListedResource(
+    table="websites",
+    singular="website",
+    plural="Websites",
+    parameters=_CATALOG_PARAMETERS,
+    sortable=dict(_TIMES),
+    filterable={"id": TEXT, "name": TEXT, "url": TEXT, "servicePhone": TEXT,
+                "serviceEmail": TEXT, **_TIMES},
+    searched=("name", "url"),
+    searched_description="name and url",
+)
+
+PRODUCTS = ListedResource(
+    table="products",
+    singular="product",
+    plural="Products",
+    parameters=_CATALOG_PARAMETERS,
+    sortable=dict(_TIMES),
+    filterable={"id": TEXT, "name": TEXT, "unitLabel": TEXT, "requiresShipping": BOOLEAN,
+                "taxCategoryId": TEXT, "accountingCode": TEXT, **_TIMES},
+    searched=("name", "description"),
+    searched_description="name and description",
+)
+
+PLANS = ListedResource(
+    table="plans",
+    singular="plan",
+    plural="Plans",
+    parameters=_CATALOG_PARAMETERS,
+    sortable={"currency": TEXT, **_TIMES},
+    filterable={"id": TEXT, "name": TEXT, "productId": TEXT, "currency": TEXT,
+                "isActive": BOOLEAN, "isTrialOnly": BOOLEAN, "pricing.formula": TEXT,
+                "recurringInterval.unit": TEXT, **_TIMES},
+    searched=("name", "description"),
+    searched_description="name and description",
+    sort_example="-createdTime,currency",
 )

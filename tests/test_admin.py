@@ -83,15 +83,17 @@ def test_fixture_sets_are_listed(admin):
     sets = admin.get("/fixtures").get_json()
 
     default = next(entry for entry in sets if entry["name"] == "default")
-    assert default["counts"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3,
-                                 "paymentInstruments": 2, "transactions": 3}
+    assert default["counts"] == {"websites": 2, "products": 1, "plans": 2, "tags": 2,
+                                 "tokens": 2, "customers": 3, "paymentInstruments": 2,
+                                 "transactions": 3}
 
 
 def test_default_fixture_set_loads_every_kind(client, admin):
     response = admin.post("/fixtures/default")
 
     assert response.status_code == 201
-    assert response.get_json()["loaded"] == {"websites": 2, "tags": 2, "tokens": 2, "customers": 3,
+    assert response.get_json()["loaded"] == {"websites": 2, "products": 1, "plans": 2,
+                                             "tags": 2, "tokens": 2, "customers": 3,
                                              "paymentInstruments": 2, "transactions": 3}
     embedded = "website,leadSource,defaultPaymentInstrument"
     ben = client.get(f"/customers/cus_default_ben?expand={embedded}")

@@ -20,7 +20,8 @@ def test_fixtures_check_passes_on_the_shipped_sets():
     result = run_cli("fixtures", "check")
 
     assert result.returncode == 0
-    assert "ok default: 2 websites, 2 tags, 2 tokens, 3 customers" in result.stdout
+    assert ("ok default: 2 websites, 1 products, 2 plans, 2 tags, 2 tokens, 3 customers"
+            in result.stdout)
 
 
 def test_fixtures_check_names_the_broken_record(tmp_path):
@@ -32,7 +33,8 @@ def test_fixtures_check_names_the_broken_record(tmp_path):
 
     assert result.returncode == 1
     assert "FAILED bad: customers.0.primaryAddress.country" in result.stdout
-    assert "ok good: 0 websites, 0 tags, 0 tokens, 1 customers" in result.stdout
+    assert ("ok good: 0 websites, 0 products, 0 plans, 0 tags, 0 tokens, 1 customers"
+            in result.stdout)
 
 
 def test_fixtures_list(tmp_path):
@@ -57,7 +59,7 @@ def test_export_from_a_running_server_loads_back(tmp_path):
     assert [c["id"] for c in exported["customers"]] == [
         "cus_default_ben", "cus_default_ada", "cus_default_lead"]
     check = run_cli("fixtures", "check", "--fixtures-dir", str(tmp_path))
-    assert "ok team: 2 websites, 2 tags, 0 tokens, 3 customers" in check.stdout
+    assert "ok team: 2 websites, 1 products, 2 plans, 2 tags, 0 tokens, 3 customers" in check.stdout
 
 
 @pytest.mark.served

@@ -107,8 +107,9 @@ def test_the_admin_listing_marks_malformed_sets_and_still_lists_the_rest(fixture
     assert response.status_code == 200
     listed = {entry["name"]: entry for entry in response.get_json()}
     assert listed["good"] == {"name": "good", "description": "Fine.",
-                              "counts": {"websites": 0, "tags": 0, "tokens": 0, "customers": 1,
-                                         "paymentInstruments": 0, "transactions": 0}}
+                              "counts": {"websites": 0, "products": 0, "plans": 0, "tags": 0,
+                                         "tokens": 0, "customers": 1, "paymentInstruments": 0,
+                                         "transactions": 0}}
     for name, (_, problem) in MALFORMED.items():
         assert set(listed[name]) == {"name", "error"}, name
         assert problem in listed[name]["error"], name
@@ -132,7 +133,8 @@ def test_fixtures_list_prints_each_malformed_set_without_a_traceback(fixtures_fo
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "- good: 0 websites, 0 tags, 0 tokens, 1 customers" in result.stdout
+    assert ("- good: 0 websites, 0 products, 0 plans, 0 tags, 0 tokens, 1 customers"
+            in result.stdout)
     for name in MALFORMED:
         assert f"FAILED {name}: " in result.stdout, name
     assert "FAILED number-section: customers: Must be a list of records." in result.stdout
@@ -143,7 +145,8 @@ def test_fixtures_check_reports_malformed_sets_without_a_traceback(fixtures_fold
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "ok good: 0 websites, 0 tags, 0 tokens, 1 customers" in result.stdout
+    assert ("ok good: 0 websites, 0 products, 0 plans, 0 tags, 0 tokens, 1 customers"
+            in result.stdout)
     assert all(f"FAILED {name}: " in result.stdout for name in MALFORMED)
 
 

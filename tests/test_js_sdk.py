@@ -312,3 +312,52 @@ def test_checkout_transactions_list_with_a_filter(checkout):
     assert [item["id"] for item in declined["items"]] == [checkout["declinedSale"]["fields"]["id"]]
     assert (sales["total"], sales["limit"]) == (2, 1)
     assert [item["id"] for item in sales["items"]] == [checkout["sale"]["fields"]["id"]]
+
+
+# -- websites, products and plans ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def catalog(server: LiveServer) -> Run:
+    return scenario_run(server, "catalog.mjs", new_api_key())
+
+
+def test_catalog_create_with_an_id_gets_then_puts(catalog):
+    assert catalog["website"]["fields"]["id"] == "web_sdk_shop"
+    assert catalog["product"]["fields"]["unitLabel"] == "seat"
+    plan = catalog["plan"]
+    assert (plan["status"], plan["fields"]["id"]) == (201, "plan_sdk_gold_monthly")
+    assert plan["fields"]["pricing"]["formula"] == "tiered"
+    lines = catalog.lines()
+    for path in ("/websites/web_sdk_shop", "/products/prod_sdk_gold",
+                 "/plans/plan_sdk_gold_monthly"):
+        assert lines[lines.index(f"GET {path} 404") + 1] == f"PUT {path} 201"
+
+
+def test_catalog_create_without_an_id_posts_and_a_taken_id_is_a_conflict(catalog):
+    assert catalog["oneTimePlan"]["status"] == 201
+    assert catalog["oneTimePlan"]["fields"]["id"].startswith("plan_")
+    assert catalog.sent("POST", "/plans/")[0]["status"] == 201
+    assert catalog["planAgain"]["error"] == "RebillyConflictError"
+
+
+def test_catalog_get_update_and_lists(catalog):
+    assert catalog["planGot"]["fields"]["revision"] == 1
+    updated = catalog["planUpdated"]
+    assert (updated["status"], updated["fields"]["revision"]) == (200, 2)
+    plans = catalog["plans"]
+    assert (plans["total"], plans["limit"], plans["offset"]) == (2, 10, 0)
+    assert {item["name"] for item in plans["items"]} == {"Gold, monthly", "Gold lifetime"}
+    [listed] = catalog.sent("GET", "/plans")
+    assert set(listed["query"].split("&")) == {"limit=10", "filter=productId:prod_sdk_gold",
+                                               "sort=-createdTime"}
+    assert [item["id"] for item in catalog["products"]["items"]] == ["prod_sdk_gold"]
+    assert [item["id"] for item in catalog["websites"]["items"]] == ["web_sdk_shop"]
+
+
+def test_catalog_refusals_are_sdk_errors(catalog):
+    bad = catalog["badPlan"]
+    assert (bad["error"], bad["status"]) == ("RebillyValidationError", 422)
+    assert [entry["field"] for entry in bad["invalidFields"]] == ["productId"]
+    assert catalog["productInUse"]["error"] == "RebillyConflictError"
+    assert catalog["productInUse"]["status"] == 409

@@ -159,6 +159,37 @@ def test_customer_and_token_answers_match_the_document(app, client, document):
     assert_conforms(document, "/customers/{customer_id}", "DELETE", merged)
 
 
+def test_website_product_and_plan_answers_match_the_document(app, client, document):
+    app.test_client().post("/__admin/fixtures/default", headers={"REB-APIKEY": API_KEY})
+    website = {"name": "Shop", "url": "shop.test", "servicePhone": "1",
+               "serviceEmail": "a@shop.test", "settings": {"amplitude": {"tracking": True}}}
+    trial = {"price": 0, "period": {"unit": "day", "length": 7}}
+    bodies = {
+        "websites": (website, "website_id", "web_0YV7DE4Z26DQSA1AC92FBJ7SEG"),
+        "products": ({"name": "Gold"}, "product_id", "prod_default_membership"),
+        "plans": ({"name": "Try", "productId": "prod_default_membership", "currency": "USD",
+                   "trial": trial}, "plan_id", "plan_default_monthly"),
+    }
+    for path, (body, id_name, fixture_id) in bodies.items():
+        member = f"/{path}/{{{id_name}}}"
+        created = client.post(f"/{path}", body)
+        assert_conforms(document, f"/{path}", "POST", created)
+        new_id = created.get_json()["id"]
+        assert_conforms(document, f"/{path}", "GET", client.get(f"/{path}"))
+        assert_conforms(document, member, "GET", client.get(f"/{path}/{fixture_id}"))
+        assert_conforms(document, member, "PUT",
+                        client.request("PUT", f"/{path}/{new_id}", json=body))
+        assert_conforms(document, member, "GET", client.get(f"/{path}/none"))
+        assert_conforms(document, f"/{path}", "POST", client.post(f"/{path}", {}))
+        assert_conforms(document, member, "DELETE",
+                        client.request("DELETE", f"/{path}/{new_id}"))
+    for path in ("/websites/{website_id}", "/products/{product_id}"):
+        in_use = client.request("DELETE", path.format(website_id="web_0YV7DE4Z26DQSA1AC92FBJ7SEG",
+                                                      product_id="prod_default_membership"))
+        assert in_use.status_code == 409
+        assert_conforms(document, path, "DELETE", in_use)
+
+
 def test_error_answers_match_the_one_problem_schema(client, document, app):
     assert_conforms(document, "/customers", "POST", client.post("/customers", data=b"{"))
     assert_conforms(document, "/customers", "POST", client.with_key(None).post("/customers", {}))

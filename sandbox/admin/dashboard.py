@@ -32,7 +32,8 @@ NAMESPACE_ID = re.compile(r"ns_[0-9a-f]{24}")
 #: Newest customers and journal entries shown for a namespace.
 SHOWN = 100
 #: Kinds listed first; any other kind follows in name order.
-KIND_ORDER = ("customers", "tokens", "payment-instruments", "tags", "lead-sources", "websites")
+KIND_ORDER = ("customers", "tokens", "payment-instruments", "tags", "lead-sources", "websites",
+              "products", "plans")
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                "frame-ancestors 'none'; form-action 'self'",

@@ -7,6 +7,7 @@ from flask import Flask
 from ..routelist import shipped
 from . import (  # noqa: F401  (each adds its routes to the blueprint)
     api_logs,
+    catalog,
     customer_list,  # noqa: F401
     customers,
     instruments,

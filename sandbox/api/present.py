@@ -15,7 +15,8 @@ from ..jsonencode import dumps
 from ..replicas import replica_root
 from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
 
-__all__ = ("customer_body", "show_customer", "show_customers", "lead_source_body", "tag_body",
+__all__ = ("website_body", "product_body", "plan_body", "catalog_body", "customer_body",
+           "show_customer", "show_customers", "lead_source_body", "tag_body",
            "token_body", "json_response", "page_response", "show_transaction",
            "show_transactions")
 
@@ -82,8 +83,9 @@ def customer_body(customer: dict[str, Any], base_url: str, *, lead_source: bool)
     body = without_unset(dict(customer), CUSTOMER_LEFT_OUT)
     body["tags"] = [tag_body(tag, base_url) for tag in customer.get("tags", [])]
     self_url = f"{base_url}/customers/{customer['id']}"
-    # No ``website`` link: the sandbox serves no websites route (``expand=website`` embeds one).
     links = [{"rel": "self", "href": self_url}]
+    if customer.get("websiteId"):
+        links.append({"rel": "website", "href": f"{base_url}/websites/{customer['websiteId']}"})
     instrument = customer.get("defaultPaymentInstrument")
     if instrument:
         instrument_id = instrument["paymentInstrumentId"]
@@ -101,6 +103,30 @@ def lead_source_body(lead_source: dict[str, Any], customer_id: str,
     self_url = f"{base_url}/customers/{customer_id}"
     return {**lead_source, "_links": [
         {"rel": "self", "href": f"{self_url}/lead-source"}, {"rel": "customer", "href": self_url}]}
+
+
+def website_body(website: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A website, linked to itself (and to its logo, once it has one)."""
+    links = [{"rel": "self", "href": f"{base_url}/websites/{website['id']}"}]
+    if website.get("logoUrl"):
+        links.append({"rel": "logoUrl", "href": website["logoUrl"]})
+    return {**website, "_links": links}
+
+
+def product_body(product: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {**product, "_links": [{"rel": "self", "href": f"{base_url}/products/{product['id']}"}]}
+
+
+def plan_body(plan: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A plan in the shape of its kind: a trial-only plan has no ``pricing`` member at all."""
+    body = {**plan, "_links": [{"rel": "self", "href": f"{base_url}/plans/{plan['id']}"}]}
+    if plan.get("isTrialOnly"):
+        body.pop("pricing", None)
+    return body
+
+
+#: The presenter of each catalog collection, by its path.
+catalog_body = {"websites": website_body, "products": product_body, "plans": plan_body}
 
 
 def tag_body(tag: dict[str, Any], base_url: str) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def build_spec() -> dict[str, Any]:
     spec = APISpec("rebilly-sandbox", __version__, OPENAPI_VERSION, plugins=[plugin],
                    info={"description": DESCRIPTION, "license": {"name": "MIT",
                                                                   "identifier": "MIT"}},
-                   tags=[{"name": "Customers"}, {"name": "Tokens"},
+                   tags=[{"name": "Customers"}, {"name": "Tokens"}, {"name": "Websites"},
+                         {"name": "Products"}, {"name": "Plans"},
                          {"name": "Admin", "description": "State, clock, faults and journal."},
                          {"name": "Dashboard"}, {"name": "Approval page"},
                          {"name": "FramePay stand-in"}])

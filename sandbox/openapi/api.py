@@ -24,6 +24,7 @@ from ..schemas.transaction import (
     TransactionSchema,
     TransactionUpdateSchema,
 )
+from .catalog import catalog_operations
 from .components import (
     CREATED_HEADERS,
     JSON,
@@ -259,7 +260,8 @@ def add_api(spec: APISpec) -> None:
     for prefix in API_PREFIXES:
         for path, operations in copy.deepcopy({**_operations(), **instrument_operations(),
                                                **webhook_operations(),
-                                               **tracking_operations()}).items():
+                                               **tracking_operations(),
+                                               **catalog_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
                     [{"PublishableKey": []}]

@@ -114,7 +114,7 @@ HEADERS = {
     "X-RateLimit-Remaining": ("Non-GET requests left in the window.", "integer"),
     "X-RateLimit-Retry-After": ("When the window resets (Unix time).", "integer"),
     "Retry-After": ("Seconds until the window resets.", "integer"),
-    "Pagination-Total": ("Customers matching the query.", "integer"),
+    "Pagination-Total": ("Documents matching the query, in all pages.", "integer"),
     "Pagination-Limit": ("The limit applied.", "integer"),
     "Pagination-Offset": ("The offset applied.", "integer"),
     "Allow": ("The methods this path accepts.", "string"),
@@ -131,6 +131,9 @@ PATH_PARAMETERS = {
     "organization_id": "Recorded on customers created through it; does not select data.",
     "customer_id": "A customer id (cus_… or one chosen with PUT).",
     "token_id": "A payment token id (tok_…).",
+    "website_id": "A website id (web_… or one chosen with PUT).",
+    "product_id": "A product id (prod_… or one chosen with PUT).",
+    "plan_id": "A plan id (plan_… or one chosen with PUT).",
     "name": "A fixture set or snapshot name.",
     "rule_id": "A fault rule id (flt_…).",
 }

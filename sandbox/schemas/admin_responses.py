@@ -11,7 +11,9 @@ from marshmallow import fields, validate
 from .customer import CustomerSchema, TagSchema
 from .fault import FaultRuleSchema
 from .instrument import InstrumentCreateSchema
-from .responses import AnswerSchema, WebsiteResponseSchema
+from .plan import PlanSchema
+from .product import ProductSchema
+from .responses import AnswerSchema
 from .token import TokenSchema
 from .transaction import (
     TRANSACTION_TYPES,
@@ -19,6 +21,7 @@ from .transaction import (
     TransactionSchema,
     TransactionUpdateSchema,
 )
+from .website import FixtureWebsiteSchema
 
 __all__ = ("HealthSchema", "ResetResultSchema", "FixtureSetInfoSchema", "FixtureLoadResultSchema",
            "FixtureSetSchema", "SnapshotResultSchema", "ClockStateSchema", "FaultRuleStateSchema",
@@ -65,6 +68,19 @@ class FixtureCustomerSchema(CustomerSchema):
     id = fields.String(required=True)
 
 
+class FixtureProductSchema(ProductSchema):
+    """A fixture product: a product body with the id it is stored under."""
+
+    id = fields.String(required=True)
+
+
+class FixturePlanSchema(PlanSchema):
+    """A fixture plan: a plan body with the id it is stored under; its product comes before
+    it, in ``products`` or already in the namespace."""
+
+    id = fields.String(required=True)
+
+
 class FixtureTokenSchema(TokenSchema):
     """A fixture token: a token body with the id it is stored under."""
 
@@ -102,7 +118,9 @@ class FixtureSetSchema(AnswerSchema):
     """A fixture set: what ``POST /__admin/fixtures`` loads and ``GET /__admin/export`` gives."""
 
     description = fields.String()
-    websites = fields.List(fields.Nested(WebsiteResponseSchema))
+    websites = fields.List(fields.Nested(FixtureWebsiteSchema))
+    products = fields.List(fields.Nested(FixtureProductSchema))
+    plans = fields.List(fields.Nested(FixturePlanSchema))
     tags = fields.List(fields.Nested(TagSchema))
     tokens = fields.List(fields.Nested(FixtureTokenSchema))
     customers = fields.List(fields.Nested(FixtureCustomerSchema))

@@ -142,9 +142,25 @@ class PaymentInstrumentSchema(AnswerSchema):
 
 
 class WebsiteResponseSchema(AnswerSchema):
+    """A website; one a fixture set stored with only an id and a name holds null elsewhere."""
+
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
     url = fields.String(allow_none=True)
+    servicePhone = fields.String(allow_none=True)
+    serviceEmail = fields.String(allow_none=True)
+    customFields = fields.Dict(keys=fields.String())
+    settings = fields.Dict(allow_none=True, metadata={
+        "description": "depositForm, paymentForm, amplitude and payoutRequest, as sent."})
+    logoId = fields.String(allow_none=True)
+    logoUrl = fields.String(allow_none=True, metadata={
+        "description": "Always null: the sandbox keeps no files."})
+    organizationId = fields.String()
+    createdTime = timestamp()
+    updatedTime = timestamp()
+    links = fields.List(fields.Nested(LinkSchema), data_key="_links",
+                        metadata={"description": "Only on the /websites routes, not when "
+                                                 "embedded."})
 
 
 class LeadSourceResponseSchema(AnswerSchema):

@@ -10,14 +10,21 @@ from __future__ import annotations
 from ..resources import CUSTOMERS as _CUSTOMERS
 from ..resources import PAYMENT_INSTRUMENTS as _PAYMENT_INSTRUMENTS
 from ..resources import PAYMENT_TOKENS as _PAYMENT_TOKENS
+from ..resources import PLANS as _PLANS
+from ..resources import PRODUCTS as _PRODUCTS
+from ..resources import TRANSACTIONS as _TRANSACTIONS
+from ..resources import WEBSITES as _WEBSITES
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "TOKENS", "PAYMENT_INSTRUMENTS",
-           "CARD_PROFILES")
+           "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS")
 
 CUSTOMERS = _CUSTOMERS.table
 LEAD_SOURCES = "lead-sources"
-WEBSITES = "websites"
+WEBSITES = _WEBSITES.table
 TOKENS = _PAYMENT_TOKENS.table
 PAYMENT_INSTRUMENTS = _PAYMENT_INSTRUMENTS.table
+PRODUCTS = _PRODUCTS.table
+PLANS = _PLANS.table
+TRANSACTIONS = _TRANSACTIONS.table
 #: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
 CARD_PROFILES = "card-profiles"
