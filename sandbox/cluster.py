@@ -199,13 +199,16 @@ def run(replicas: int, folder: str | None, host: str, port: int,
         serve_args: Sequence[str]) -> int:
     """The command: start, stop on SIGTERM or Ctrl-C; the exit code."""
     cluster = Cluster(replicas, folder, host, port, serve_args)
+    # Before starting: a SIGTERM that comes while the members start (the balancer may answer
+    # before ``start`` returns) stops them all once they are up, instead of killing this process
+    # and leaving them behind.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: cluster.request_stop())
     try:
         cluster.start()
     except ClusterError as error:
         print(f"rebilly-sandbox: {error}", file=sys.stderr)
         return 5
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: cluster.request_stop())
     print(f"rebilly-sandbox cluster: {replicas} replica(s) behind {cluster.url}", file=sys.stderr)
     cluster.watch()
     return 0
