@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 __all__ = ("ListedResource", "LIST_PARAMETERS", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS",
            "CUSTOMERS", "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
-           "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS", "WEBSITES", "PRODUCTS", "PLANS")
+           "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS", "WEBSITES", "PRODUCTS", "PLANS",
+           "INVOICES")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
@@ -342,4 +343,22 @@ PLANS = ListedResource(
     searched=("name", "description"),
     searched_description="name and description",
     sort_example="-createdTime,currency",
+)
+
+#: Invoices sort on their amounts and times, and filter on whose they are and their status.
+INVOICES = ListedResource(
+    table="invoices",
+    singular="invoice",
+    plural="Invoices",
+    parameters=_CATALOG_PARAMETERS,
+    sortable={"currency": TEXT, "amount": NUMBER, "amountDue": NUMBER,
+              "autopayRetryNumber": NUMBER, "abandonedTime": INSTANT, "voidedTime": INSTANT,
+              "paidTime": INSTANT, "dueTime": INSTANT, "issuedTime": INSTANT, **_TIMES},
+    filterable={"id": TEXT, "customerId": TEXT, "websiteId": TEXT, "subscriptionId": TEXT,
+                "status": TEXT, "type": TEXT, "currency": TEXT, "invoiceNumber": NUMBER,
+                "amount": NUMBER, "amountDue": NUMBER, "issuedTime": INSTANT,
+                "dueTime": INSTANT, "paidTime": INSTANT, **_TIMES},
+    searched=("id", "poNumber", "notes"),
+    searched_description="id, poNumber and notes",
+    sort_example="-issuedTime,amount",
 )

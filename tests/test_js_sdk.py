@@ -361,3 +361,36 @@ def test_catalog_refusals_are_sdk_errors(catalog):
     assert [entry["field"] for entry in bad["invalidFields"]] == ["productId"]
     assert catalog["productInUse"]["error"] == "RebillyConflictError"
     assert catalog["productInUse"]["status"] == 409
+
+
+# -- invoices ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def invoicing(server: LiveServer) -> Run:
+    return scenario_run(server, "invoices.mjs", new_api_key())
+
+
+def test_invoice_created_by_id_with_items_and_issued_without_a_body(invoicing):
+    assert invoicing["invoice"]["fields"]["status"] == "draft"
+    lines = invoicing.lines()
+    assert lines[lines.index("GET /invoices/in_sdk_1 404") + 1] == "PUT /invoices/in_sdk_1 201"
+    assert (invoicing["item"]["status"], invoicing["item"]["fields"]["price"]) == (201, 37.5)
+    assert [item["type"] for item in invoicing["items"]["items"]] == ["debit", "credit"]
+    issued = invoicing["issued"]
+    assert (issued["status"], issued["fields"]["status"], issued["fields"]["amount"]) == (
+        201, "unpaid", 35)
+    assert invoicing["issuedAgain"]["error"] == "RebillyConflictError"
+
+
+def test_invoice_paid_in_part_then_in_full_by_transactions(invoicing):
+    assert invoicing["partPayment"]["fields"]["invoiceIds"] == ["in_sdk_1"]
+    part = invoicing["partlyPaid"]["fields"]
+    assert (part["status"], part["amountDue"]) == ("partially-paid", 20)
+    over = invoicing["overPayment"]
+    assert (over["error"], [entry["field"] for entry in over["invalidFields"]]) == (
+        "RebillyValidationError", ["amount"])
+    paid = invoicing["paid"]["fields"]
+    assert (paid["status"], paid["amountDue"], len(paid["transactions"])) == ("paid", 0, 2)
+    assert invoicing["voidPaid"]["error"] == "RebillyConflictError"
+    assert [item["id"] for item in invoicing["listed"]["items"]] == ["in_sdk_1"]

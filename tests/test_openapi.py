@@ -190,6 +190,31 @@ def test_website_product_and_plan_answers_match_the_document(app, client, docume
         assert_conforms(document, path, "DELETE", in_use)
 
 
+def test_invoice_answers_match_the_document(client, document):
+    client.request("PUT", "/customers/cus_ann", json={"firstName": "Ann"})
+    client.request("PUT", "/websites/web_shop", json={
+        "name": "Shop", "url": "shop.test", "servicePhone": "1", "serviceEmail": "a@shop.test"})
+    body = {"customerId": "cus_ann", "websiteId": "web_shop", "currency": "USD",
+            "tax": {"calculator": "manual", "items": [{"amount": 1, "description": "VAT"}]}}
+    member = "/invoices/{invoice_id}"
+    created = client.post("/invoices", body)
+    assert_conforms(document, "/invoices", "POST", created)
+    invoice_id = created.get_json()["id"]
+    item = client.post(f"/invoices/{invoice_id}/items", {"type": "debit", "unitPrice": 2})
+    assert_conforms(document, f"{member}/items", "POST", item)
+    assert_conforms(document, f"{member}/items", "GET", client.get(f"/invoices/{invoice_id}/items"))
+    assert_conforms(document, member, "PUT", client.request("PUT", "/invoices/in-1", json=body))
+    assert_conforms(document, member, "PUT",
+                    client.request("PUT", "/invoices/in-1", json={**body, "notes": "n"}))
+    for action in ("issue", "abandon", "void"):
+        assert_conforms(document, f"{member}/{action}", "POST",
+                        client.request("POST", f"/invoices/{invoice_id}/{action}"))
+    assert_conforms(document, "/invoices", "GET", client.get("/invoices"))
+    assert_conforms(document, member, "GET", client.get(f"/invoices/{invoice_id}"))
+    assert_conforms(document, member, "GET", client.get("/invoices/none"))
+    assert_conforms(document, "/invoices", "POST", client.post("/invoices", {}))
+
+
 def test_error_answers_match_the_one_problem_schema(client, document, app):
     assert_conforms(document, "/customers", "POST", client.post("/customers", data=b"{"))
     assert_conforms(document, "/customers", "POST", client.with_key(None).post("/customers", {}))

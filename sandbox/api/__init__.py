@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each adds its routes to the blueprint)
     customer_list,  # noqa: F401
     customers,
     instruments,
+    invoices,
     tokens,
     tracking,
     transactions,

@@ -15,7 +15,8 @@ from ..jsonencode import dumps
 from ..replicas import replica_root
 from ..schemas.responses import CustomerResponseSchema, TokenResponseSchema, left_out_when_unset
 
-__all__ = ("website_body", "product_body", "plan_body", "catalog_body", "customer_body",
+__all__ = ("website_body", "product_body", "plan_body", "catalog_body", "invoice_body",
+           "invoice_item_body", "customer_body",
            "show_customer", "show_customers", "lead_source_body", "tag_body",
            "token_body", "json_response", "page_response", "show_transaction",
            "show_transactions")
@@ -123,6 +124,27 @@ def plan_body(plan: dict[str, Any], base_url: str) -> dict[str, Any]:
     if plan.get("isTrialOnly"):
         body.pop("pricing", None)
     return body
+
+
+def invoice_body(invoice: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """An invoice with its items shown as ``/items`` does, linked to its customer and website;
+    how its payments were allocated stays inside."""
+    self_url = f"{base_url}/invoices/{invoice['id']}"
+    shown = {name: value for name, value in invoice.items() if name != "allocations"}
+    return {**shown, "items": [invoice_item_body(item, invoice["id"], base_url)
+                                 for item in invoice.get("items") or ()],
+            "_links": [{"rel": "self", "href": self_url},
+                       {"rel": "customer", "href": f"{base_url}/customers/{invoice['customerId']}"},
+                       {"rel": "website", "href": f"{base_url}/websites/{invoice['websiteId']}"}]}
+
+
+def invoice_item_body(item: dict[str, Any], invoice_id: str, base_url: str) -> dict[str, Any]:
+    links = [{"rel": "self", "href": f"{base_url}/invoices/{invoice_id}/items/{item['id']}"}]
+    if item.get("productId"):
+        links.append({"rel": "product", "href": f"{base_url}/products/{item['productId']}"})
+    if item.get("planId"):
+        links.append({"rel": "plan", "href": f"{base_url}/plans/{item['planId']}"})
+    return {**item, "_links": links}
 
 
 #: The presenter of each catalog collection, by its path.

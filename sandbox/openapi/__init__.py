@@ -49,7 +49,7 @@ def build_spec() -> dict[str, Any]:
                    info={"description": DESCRIPTION, "license": {"name": "MIT",
                                                                   "identifier": "MIT"}},
                    tags=[{"name": "Customers"}, {"name": "Tokens"}, {"name": "Websites"},
-                         {"name": "Products"}, {"name": "Plans"},
+                         {"name": "Products"}, {"name": "Plans"}, {"name": "Invoices"},
                          {"name": "Admin", "description": "State, clock, faults and journal."},
                          {"name": "Dashboard"}, {"name": "Approval page"},
                          {"name": "FramePay stand-in"}])

@@ -37,6 +37,7 @@ from .components import (
 )
 from .customer_list import CUSTOMER_LIST_PARAMETERS
 from .instruments import instrument_operations
+from .invoices import invoice_operations
 from .tracking import tracking_operations
 from .webhooks import webhook_operations
 
@@ -261,7 +262,8 @@ def add_api(spec: APISpec) -> None:
         for path, operations in copy.deepcopy({**_operations(), **instrument_operations(),
                                                **webhook_operations(),
                                                **tracking_operations(),
-                                               **catalog_operations()}).items():
+                                               **catalog_operations(),
+                                               **invoice_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
                     [{"PublishableKey": []}]

@@ -26,7 +26,7 @@ __all__ = ("catalog_operations",)
 #: Each resource: path, path parameter, operation name, list, body, answer, what blocks a delete.
 _CATALOG = (
     ("websites", "website_id", "Website", WEBSITES, WebsiteSchema, WebsiteResponseSchema,
-     "A customer or a transaction still names it."),
+     "A customer, a transaction or an invoice still names it."),
     ("products", "product_id", "Product", PRODUCTS, ProductSchema, ProductResponseSchema,
      "A plan still refers to it."),
     ("plans", "plan_id", "Plan", PLANS, PlanSchema, PlanResponseSchema, None),

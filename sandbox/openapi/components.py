@@ -134,6 +134,7 @@ PATH_PARAMETERS = {
     "website_id": "A website id (web_… or one chosen with PUT).",
     "product_id": "A product id (prod_… or one chosen with PUT).",
     "plan_id": "A plan id (plan_… or one chosen with PUT).",
+    "invoice_id": "An invoice id (in_… or one chosen with PUT).",
     "name": "A fixture set or snapshot name.",
     "rule_id": "A fault rule id (flt_…).",
 }

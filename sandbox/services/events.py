@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ids import format_time
-from ..resources import CUSTOMERS, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
+from ..resources import CUSTOMERS, INVOICES, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
 from ..store import Transaction, copy_document
 from .context import Context
 from .filters import FilterRefused, Predicate, all_of, compile_filter
@@ -54,6 +54,7 @@ _CARD = EventType("paymentCardId", ("paymentCard",), PAYMENT_INSTRUMENTS)
 _INSTRUMENT = EventType("paymentInstrumentId", ("paymentInstrument",), PAYMENT_INSTRUMENTS)
 _TRANSACTION = EventType("transactionId", ("transaction",), TRANSACTIONS)
 _CHILD = EventType("transactionId", ("transaction", "childTransaction"), TRANSACTIONS)
+_INVOICE = EventType("invoiceId", ("invoice",), INVOICES)
 
 #: The event types the sandbox fires, in the order the docs list them.
 EVENT_TYPES: Mapping[str, EventType] = {
@@ -67,6 +68,15 @@ EVENT_TYPES: Mapping[str, EventType] = {
     "transaction-refunded": _CHILD,
     "transaction-partially-refunded": _CHILD,
     "transaction-voided": _CHILD,
+    "invoice-created": _INVOICE,
+    "invoice-modified": _INVOICE,
+    "invoice-issued": _INVOICE,
+    "invoice-paid": _INVOICE,
+    "invoice-partially-paid": _INVOICE,
+    "invoice-voided": _INVOICE,
+    "invoice-abandoned": _INVOICE,
+    "invoice-refunded": _INVOICE,
+    "invoice-partially-refunded": _INVOICE,
 }
 
 #: Each ``_embedded`` name: the kind of resource it is and the path a link to it takes.
@@ -76,6 +86,7 @@ _EMBED_KINDS = {
     "paymentInstrument": ("payment-instrument", "payment-instruments"),
     "transaction": ("transaction", "transactions"),
     "childTransaction": ("transaction", "transactions"),
+    "invoice": ("invoice", "invoices"),
 }
 
 #: kind -> ``presenter(document, base_url, **facts)``: the resource as the API answers it.

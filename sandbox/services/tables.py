@@ -8,6 +8,7 @@ customers on instruments), and their import graph has no cycle.
 from __future__ import annotations
 
 from ..resources import CUSTOMERS as _CUSTOMERS
+from ..resources import INVOICES as _INVOICES
 from ..resources import PAYMENT_INSTRUMENTS as _PAYMENT_INSTRUMENTS
 from ..resources import PAYMENT_TOKENS as _PAYMENT_TOKENS
 from ..resources import PLANS as _PLANS
@@ -16,7 +17,7 @@ from ..resources import TRANSACTIONS as _TRANSACTIONS
 from ..resources import WEBSITES as _WEBSITES
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "TOKENS", "PAYMENT_INSTRUMENTS",
-           "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS")
+           "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS", "INVOICES")
 
 CUSTOMERS = _CUSTOMERS.table
 LEAD_SOURCES = "lead-sources"
@@ -26,5 +27,6 @@ PAYMENT_INSTRUMENTS = _PAYMENT_INSTRUMENTS.table
 PRODUCTS = _PRODUCTS.table
 PLANS = _PLANS.table
 TRANSACTIONS = _TRANSACTIONS.table
+INVOICES = _INVOICES.table
 #: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
 CARD_PROFILES = "card-profiles"

@@ -26,6 +26,7 @@ from .counters import PAYMENT_TYPES, count_payment, count_refund
 from .customers import CUSTOMERS, LEAD_SOURCES, upsert_customer
 from .events import emit
 from .instruments import instrument_for_payment, record_payment
+from .invoice_payments import check_payable, pay_invoices, refund_invoices
 from .listing import Page, list_documents
 from .paging import ListQuery
 
@@ -58,15 +59,18 @@ def create_transaction(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Run a sale, authorize or setup from validated ``data``; return the stored transaction.
 
     A sale that meets an open approved authorization of the same customer, instrument and
-    currency for at least its amount captures it and is stored as a ``capture``.
+    currency for at least its amount captures it and is stored as a ``capture``. A sale naming
+    ``invoiceIds`` pays them once approved (``invoice_payments``).
 
     :raises Conflict: when ``requestId`` made a transaction less than 24 hours ago.
-    :raises ValidationFailed: for an unknown customer, a missing or unusable instrument.
+    :raises ValidationFailed: for an unknown customer, a missing or unusable instrument, or
+        invoices this payment cannot pay.
     """
     with ctx.store.transaction() as tx:
         now = ctx.clock.now()
         _guard_repeat(tx, ctx, data.get("requestId"), now)
         customer = _customer_for(tx, ctx, data)
+        check_payable(tx, ctx, data, customer["id"])
         billing = build_contact(data.get("billingAddress"))
         instrument, profile = instrument_for_payment(
             tx, ctx, data.get("paymentInstruction"), customer, billing)
@@ -219,6 +223,8 @@ def _settle(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
         index["transactionIds"].append(transaction["id"])
         tx.put(ctx.namespace, OPEN_AUTHORIZATIONS, index)
     _announce_result(tx, ctx, transaction)
+    if payment:
+        pay_invoices(tx, ctx, transaction)
 
 
 def _announce_result(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
@@ -284,6 +290,8 @@ def refund_transaction(ctx: Context, transaction_id: str, data: dict[str, Any]) 
             count_refund(tx, ctx, parent["customerId"], amount)
         emit(tx, ctx, _CHILD_EVENTS[event], parent["id"],
              {"transaction": parent, "childTransaction": child})
+        if kind == "refund":
+            refund_invoices(tx, ctx, parent, amount)
         return child
 
 

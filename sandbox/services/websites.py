@@ -2,7 +2,7 @@
 
 Pure Python: no Flask, no marshmallow. A customer or transaction naming a website id that was
 never created is accepted (the sandbox's choice, see docs/differences.md), so deleting a website
-asks both tables whether any still names it.
+asks those tables, and the invoices, whether any still names it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .context import Context
 from .documents import check_id, read, remove, write
 from .listing import Page, list_documents
 from .paging import ListQuery
-from .tables import CUSTOMERS, TRANSACTIONS, WEBSITES
+from .tables import CUSTOMERS, INVOICES, TRANSACTIONS, WEBSITES
 
 __all__ = ("WEBSITE_WRITABLE", "create_website", "upsert_website", "get_website",
            "list_websites", "delete_website")
@@ -58,10 +58,11 @@ def list_websites(ctx: Context, query: ListQuery) -> Page:
 
 def delete_website(ctx: Context, website_id: str) -> None:
     """:raises NotFound: when there is no such website.
-    :raises Conflict: while a customer or a transaction names it.
+    :raises Conflict: while a customer, a transaction or an invoice names it.
     """
     with ctx.store.transaction() as tx:
-        for table, singular in ((CUSTOMERS, "customer"), (TRANSACTIONS, "transaction")):
+        for table, singular in ((CUSTOMERS, "customer"), (TRANSACTIONS, "transaction"),
+                                (INVOICES, "invoice")):
             user = next((document["id"] for document in tx.view(ctx.namespace, table)
                          if document.get("websiteId") == website_id), None)
             if user is not None and tx.exists(ctx.namespace, WEBSITES, website_id):
