@@ -147,6 +147,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("peers", (), _parse_key_list,
             "Comma-separated base URLs of the other replicas of a cluster: an admin write "
             "without REB-APIKEY (global reset, clock, faults) is made on each of them too."),
+    Setting("admin_hosts", (), _parse_key_list,
+            "Comma-separated host names (*.example.com) a browser may reach the admin API and "
+            "dashboard by, besides IP addresses and localhost (against DNS rebinding)."),
     Setting("cors_origins", ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"),
             _parse_key_list,
             "Comma-separated browser origins that may call the API cross-origin (a checkout "

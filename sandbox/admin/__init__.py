@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, request
 from ..problems import Unauthorized
 from ..state import get_state
 from .routes import ADMIN_PREFIX, ADMIN_ROUTES
-from .same_origin import refuse_cross_site
+from .same_origin import refuse_cross_site, refuse_unknown_host
 from .views import OPENAPI_BUILDER
 
 __all__ = ("bp", "init_app")
@@ -27,6 +27,7 @@ bp = Blueprint("admin", __name__, url_prefix=ADMIN_PREFIX)
 
 @bp.before_request
 def _refuse_cross_site() -> None:
+    refuse_unknown_host(request, get_state().config["admin_hosts"])
     refuse_cross_site(request)
 
 
