@@ -14,12 +14,12 @@ from collections.abc import Iterable
 
 from flask import Flask, Response, request
 
+from .admin.routes import ADMIN_PREFIX as ADMIN_PATH
 from .problems import Forbidden
 from .state import get_state
 
 __all__ = ("init_app", "origin_allowed", "ALLOWED_HEADERS", "EXPOSED_HEADERS")
 
-ADMIN_PATH = "/__admin"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 #: What Rebilly's FramePay, JS SDK and Instruments send, and the sandbox's fault header.
 ALLOWED_HEADERS = ("Authorization", "REB-APIKEY", "Content-Type", "REB-API-CONSUMER",
