@@ -57,6 +57,14 @@ class HostileReceiver:
             except OSError:
                 self.cut_after.append(time.monotonic() - started)
 
+    def cuts(self, count: int = 1, wait: float = 5.0) -> list[float]:
+        """``cut_after`` once it holds ``count`` entries or ``wait`` seconds have passed: the
+        handler learns the client has gone only at its next write, after the client returned."""
+        deadline = time.monotonic() + wait
+        while len(self.cut_after) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.cut_after)
+
     def write(self, conn: socket.socket, data: bytes) -> None:
         """Send ``data``, counting it; raises OSError once the client has gone."""
         conn.sendall(data)

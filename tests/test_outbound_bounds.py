@@ -91,7 +91,7 @@ def test_an_endless_digest_challenge_is_read_up_to_the_cap_then_answered(sandbox
                                                  "password": "s3cret"}).status_code == 201
         create_customer(sandbox)
         counts, seconds = deliver(sandbox)
-        cut_after = list(hook.cut_after)
+        cut_after = hook.cuts()
         heads = list(hook.heads)
 
     assert counts["delivered"] == 1
@@ -106,9 +106,10 @@ def test_an_endless_answer_costs_the_cap_not_the_process(sandbox):
         assert register(sandbox, hook.url).status_code == 201
         create_customer(sandbox)
         counts, seconds = deliver(sandbox)
-        cut_after = list(hook.cut_after)
+        cut_after = hook.cuts()
 
-    assert counts["delivered"] == 1 and seconds < 5 and cut_after[0] < 5
+    assert counts["delivered"] == 1 and seconds < 5
+    assert cut_after and cut_after[0] < 5  # the sandbox stopped reading and closed
     [entry] = sandbox.client.webhook_tracking()
     assert entry["response"] == "x" * (16 * 1024)
 
