@@ -11,13 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ("ListedResource", "LIST_PARAMETERS", "TEXT", "INSTANT", "NUMBER", "BOOLEAN", "TAGS",
+           "IDS",
            "CUSTOMERS", "TRANSACTIONS", "PAYMENT_INSTRUMENTS", "WEBHOOKS", "WEBHOOK_CREDENTIALS",
            "WEBHOOK_TRACKING", "PAYMENT_TOKENS", "API_LOGS", "WEBSITES", "PRODUCTS", "PLANS",
-           "INVOICES")
+           "INVOICES", "SUBSCRIPTIONS", "SUBSCRIPTION_CANCELLATIONS", "SUBSCRIPTION_PAUSES",
+           "SUBSCRIPTION_REACTIVATIONS", "COUPONS", "COUPON_REDEMPTIONS")
 
 #: How a field's stored value is read and compared: text compares whole values case-insensitively,
 #: date-times and numbers also take ranges, tags match any tag's name.
 TEXT, INSTANT, NUMBER, BOOLEAN, TAGS = "text", "date-time", "number", "boolean", "tags"
+#: A list of ids (an order's plans): a filter value matches when the list holds it.
+IDS = "ids"
 
 #: Every query parameter a list can take.
 LIST_PARAMETERS = ("limit", "offset", "sort", "filter", "q", "fields", "expand")
@@ -361,4 +365,86 @@ INVOICES = ListedResource(
     searched=("id", "poNumber", "notes"),
     searched_description="id, poNumber and notes",
     sort_example="-issuedTime,amount",
+)
+
+#: Orders (``/subscriptions``): subscription orders and one-time orders in one list. ``planId``
+#: and ``productId`` read the order's items.
+SUBSCRIPTIONS = ListedResource(
+    table="subscriptions",
+    singular="order",
+    plural="Orders",
+    parameters=(*_CATALOG_PARAMETERS, "expand"),
+    sortable={"id": TEXT, "status": TEXT, "renewalTime": INSTANT, "activationTime": INSTANT,
+              "canceledTime": INSTANT, "churnTime": INSTANT, "rebillNumber": NUMBER, **_TIMES},
+    filterable={"id": TEXT, "customerId": TEXT, "websiteId": TEXT, "orderType": TEXT,
+                "status": TEXT, "billingStatus": TEXT, "currency": TEXT, "planId": IDS,
+                "productId": IDS, "inTrial": BOOLEAN, "autopay": BOOLEAN,
+                "renewalTime": INSTANT, "activationTime": INSTANT, "canceledTime": INSTANT,
+                "churnTime": INSTANT, "rebillNumber": NUMBER, **_TIMES},
+    searched=("id", "poNumber", "notes"),
+    searched_description="id, poNumber and notes",
+    expandable=("customer", "website", "initialInvoice", "recentInvoice", "upcomingInvoice",
+                "paymentInstrument"),
+    sort_example="-createdTime,renewalTime",
+    indexed=("id", "customerId", "status", "createdTime"),
+)
+
+#: The records of an order's life: cancellations, pauses and reactivations, listed with limit,
+#: offset, filter and sort as Rebilly's SDK sends them.
+_ORDER_RECORD_PARAMETERS = ("limit", "offset", "sort", "filter")
+
+SUBSCRIPTION_CANCELLATIONS = ListedResource(
+    table="subscription-cancellations",
+    singular="subscription cancellation",
+    plural="Subscription cancellations",
+    parameters=_ORDER_RECORD_PARAMETERS,
+    sortable={"churnTime": INSTANT, "canceledTime": INSTANT, **_TIMES},
+    filterable={"id": TEXT, "subscriptionId": TEXT, "status": TEXT, "reason": TEXT,
+                "canceledBy": TEXT, "churnTimePolicy": TEXT, "churnTime": INSTANT, **_TIMES},
+)
+
+SUBSCRIPTION_PAUSES = ListedResource(
+    table="subscription-pauses",
+    singular="subscription pause",
+    plural="Subscription pauses",
+    parameters=_ORDER_RECORD_PARAMETERS,
+    sortable={"effectiveTime": INSTANT, "endTime": INSTANT, **_TIMES},
+    filterable={"id": TEXT, "subscriptionId": TEXT, "status": TEXT, "pausedBy": TEXT,
+                "effectiveTime": INSTANT, "endTime": INSTANT, **_TIMES},
+)
+
+#: Reactivations are made, not listed (Rebilly's list route is outside what is simulated); the
+#: declaration names their table for reset, export and fixtures.
+SUBSCRIPTION_REACTIVATIONS = ListedResource(
+    table="subscription-reactivations",
+    singular="subscription reactivation",
+    plural="Subscription reactivations",
+    parameters=_ORDER_RECORD_PARAMETERS,
+    sortable=dict(_TIMES),
+    filterable={"id": TEXT, "subscriptionId": TEXT, **_TIMES},
+)
+
+COUPONS = ListedResource(
+    table="coupons",
+    singular="coupon",
+    plural="Coupons",
+    parameters=_CATALOG_PARAMETERS,
+    sortable={"id": TEXT, "issuedTime": INSTANT, "expiredTime": INSTANT,
+              "redemptionsCount": NUMBER, **_TIMES},
+    filterable={"id": TEXT, "status": TEXT, "discount.type": TEXT, "issuedTime": INSTANT,
+                "expiredTime": INSTANT, "redemptionsCount": NUMBER, **_TIMES},
+    searched=("id", "description"),
+    searched_description="id and description",
+)
+
+COUPON_REDEMPTIONS = ListedResource(
+    table="coupons-redemptions",
+    singular="coupon redemption",
+    plural="Coupon redemptions",
+    parameters=_CATALOG_PARAMETERS,
+    sortable={"canceledTime": INSTANT, **_TIMES},
+    filterable={"id": TEXT, "couponId": TEXT, "customerId": TEXT, "canceledTime": INSTANT,
+                **_TIMES},
+    searched=("id", "couponId", "customerId"),
+    searched_description="id, couponId and customerId",
 )

@@ -122,7 +122,7 @@ def test_the_list_pages_and_filters_and_ignores_sort_and_q(client):
     (webhook(url=None), "url"),
     (webhook(credentialHash=""), "credentialHash"),
     (webhook(credentialHash="c" * 51), "credentialHash"),
-    (webhook(eventsFilter=["subscription-created"]), "eventsFilter.0"),
+    (webhook(eventsFilter=["order-abandon-reminder"]), "eventsFilter.0"),
     (webhook(eventsFilter=None), "eventsFilter"),
     (webhook(status="paused"), "status"),
     (webhook(headers=[{"name": "Bad Name", "value": "v"}]), "headers.0.name"),

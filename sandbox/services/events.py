@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ids import format_time
-from ..resources import CUSTOMERS, INVOICES, PAYMENT_INSTRUMENTS, TRANSACTIONS, ListedResource
+from ..resources import (
+    COUPONS,
+    CUSTOMERS,
+    INVOICES,
+    PAYMENT_INSTRUMENTS,
+    SUBSCRIPTIONS,
+    TRANSACTIONS,
+    ListedResource,
+)
 from ..store import Transaction, copy_document
 from .context import Context
 from .filters import FilterRefused, Predicate, all_of, compile_filter
@@ -47,6 +55,8 @@ class EventType:
     embeds: tuple[str, ...]
     #: The listed resource whose filterable fields ``filter`` may name.
     resource: ListedResource
+    #: More root id fields, each the id of an ``_embedded`` document: (field, embedded name).
+    more_ids: tuple[tuple[str, str], ...] = ()
 
 
 _CUSTOMER = EventType("customerId", ("customer",), CUSTOMERS)
@@ -55,6 +65,16 @@ _INSTRUMENT = EventType("paymentInstrumentId", ("paymentInstrument",), PAYMENT_I
 _TRANSACTION = EventType("transactionId", ("transaction",), TRANSACTIONS)
 _CHILD = EventType("transactionId", ("transaction", "childTransaction"), TRANSACTIONS)
 _INVOICE = EventType("invoiceId", ("invoice",), INVOICES)
+_ORDER = EventType("subscriptionId", ("subscription",), SUBSCRIPTIONS)
+_PAUSE = EventType("subscriptionId", ("subscription", "pause"), SUBSCRIPTIONS,
+                   (("subscriptionPauseId", "pause"),))
+_RENEWAL_INVOICE = EventType("subscriptionId", ("subscription", "invoice"), SUBSCRIPTIONS,
+                             (("invoiceId", "invoice"),))
+_INVOICE_PAYMENT = EventType("transactionId", ("transaction", "invoice"), TRANSACTIONS,
+                             (("invoiceId", "invoice"),))
+_COUPON = EventType("couponId", ("coupon",), COUPONS)
+_REDEMPTION = EventType("couponId", ("coupon", "redemption", "customer"), COUPONS,
+                        (("redemptionId", "redemption"), ("customerId", "customer")))
 
 #: The event types the sandbox fires, in the order the docs list them.
 EVENT_TYPES: Mapping[str, EventType] = {
@@ -77,6 +97,38 @@ EVENT_TYPES: Mapping[str, EventType] = {
     "invoice-abandoned": _INVOICE,
     "invoice-refunded": _INVOICE,
     "invoice-partially-refunded": _INVOICE,
+    "invoice-past-due": _INVOICE,
+    "invoice-reissued": _INVOICE,
+    "subscription-created": _ORDER,
+    "subscription-activated": _ORDER,
+    "subscription-modified": _ORDER,
+    "subscription-items-changed": _ORDER,
+    "subscription-upgraded": _ORDER,
+    "subscription-downgraded": _ORDER,
+    "subscription-renewed": _ORDER,
+    "subscription-canceled": _ORDER,
+    "subscription-churned": _ORDER,
+    "subscription-reactivated": _ORDER,
+    "subscription-trial-converted": _ORDER,
+    "subscription-trial-ended": _ORDER,
+    "order-abandoned": _ORDER,
+    "order-completed": _ORDER,
+    "order-delinquency-reached": _ORDER,
+    "subscription-pause-created": _PAUSE,
+    "subscription-pause-modified": _PAUSE,
+    "subscription-pause-revoked": _PAUSE,
+    "subscription-paused": _PAUSE,
+    "subscription-resumed": _PAUSE,
+    "renewal-invoice-issued": _RENEWAL_INVOICE,
+    "renewal-invoice-payment-declined": _INVOICE_PAYMENT,
+    "coupon-issued": _COUPON,
+    "coupon-modified": _COUPON,
+    "coupon-expiration-modified": _COUPON,
+    "coupon-expired": _COUPON,
+    "coupon-redeemed": _REDEMPTION,
+    "coupon-applied": _REDEMPTION,
+    "coupon-application-removed": _REDEMPTION,
+    "coupon-redemption-canceled": _REDEMPTION,
 }
 
 #: Each ``_embedded`` name: the kind of resource it is and the path a link to it takes.
@@ -87,6 +139,10 @@ _EMBED_KINDS = {
     "transaction": ("transaction", "transactions"),
     "childTransaction": ("transaction", "transactions"),
     "invoice": ("invoice", "invoices"),
+    "subscription": ("subscription", "subscriptions"),
+    "pause": ("subscription-pause", "subscription-pauses"),
+    "coupon": ("coupon", "coupons"),
+    "redemption": ("coupon-redemption", "coupons-redemptions"),
 }
 
 #: kind -> ``presenter(document, base_url, **facts)``: the resource as the API answers it.
@@ -184,8 +240,10 @@ def default_payload(tx: Transaction, ctx: Context, event_type: str, entity_id: s
         kind, path = _EMBED_KINDS[name]
         shown[name] = _present(tx, ctx, kind, document, base_url)
         links.append({"rel": name, "href": f"{base_url}/{path}/{document['id']}"})
-    return {EVENT_TYPES[event_type].root: entity_id, "eventType": event_type,
-            "_embedded": shown, "_links": links}
+    kind = EVENT_TYPES[event_type]
+    ids = {field: embedded[name]["id"] for field, name in kind.more_ids}
+    return {kind.root: entity_id, **ids, "eventType": event_type, "_embedded": shown,
+            "_links": links}
 
 
 def _present(tx: Transaction, ctx: Context, kind: str, document: dict[str, Any],

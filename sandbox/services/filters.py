@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, NamedTuple
 
-from ..resources import BOOLEAN, INSTANT, TAGS, TEXT
+from ..resources import BOOLEAN, IDS, INSTANT, TAGS, TEXT
 from .values import Reader, reader
 
 __all__ = ("FilterRefused", "FieldFilter", "Predicate", "compile_filter", "search_predicate",
@@ -151,7 +151,7 @@ def _compile_clause(clause: str, filterable: Mapping[str, str]) -> _Clause:
     include = _term(kind, name, included) if included else None
     exclude = _term(kind, name, excluded) if excluded else None
     equals = (frozenset(value.casefold() for value in included)
-              if included and kind in (TEXT, TAGS) else None)
+              if included and kind in (TEXT, TAGS, IDS) else None)
     return _Clause(name, _clause_check(include, exclude), equals, bool(excluded))
 
 
@@ -202,7 +202,7 @@ def _term(kind: str, name: str, values: list[str]) -> Term:
     """One callable that says whether a prepared stored value matches any of ``values``."""
     if kind == TEXT:
         return frozenset(value.casefold() for value in values).__contains__
-    if kind == TAGS:
+    if kind in (TAGS, IDS):
         wanted = frozenset(value.casefold() for value in values)
         return lambda names: not wanted.isdisjoint(names)
     if kind == BOOLEAN:

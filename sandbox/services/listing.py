@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..resources import TAGS, TEXT, ListedResource
+from ..resources import IDS, TAGS, TEXT, ListedResource
 from ..store import IndexSpec, Store, Transaction
 from .context import Context
 from .customer_reads import CustomerRelations, customer_relations
@@ -64,9 +64,9 @@ def index_specs(resource: ListedResource) -> tuple[dict[str, IndexSpec], dict[st
     """The equality and sort indexes of a resource's declared ``indexed`` fields, built once
     (the store keeps one index per spec object), reading values as filters and sorts do."""
     equality = {name: IndexSpec(name, reader(name, resource.filterable[name]),
-                                many=resource.filterable[name] == TAGS)
+                                many=resource.filterable[name] in (TAGS, IDS))
                 for name in resource.indexed
-                if resource.filterable.get(name) in (TEXT, TAGS)}
+                if resource.filterable.get(name) in (TEXT, TAGS, IDS)}
     ordered = {name: IndexSpec(name, reader(name, resource.sortable[name]), ordered=True)
                for name in resource.indexed if name in resource.sortable}
     return equality, ordered

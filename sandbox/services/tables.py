@@ -7,17 +7,24 @@ customers on instruments), and their import graph has no cycle.
 
 from __future__ import annotations
 
+from ..resources import COUPON_REDEMPTIONS as _COUPON_REDEMPTIONS
+from ..resources import COUPONS as _COUPONS
 from ..resources import CUSTOMERS as _CUSTOMERS
 from ..resources import INVOICES as _INVOICES
 from ..resources import PAYMENT_INSTRUMENTS as _PAYMENT_INSTRUMENTS
 from ..resources import PAYMENT_TOKENS as _PAYMENT_TOKENS
 from ..resources import PLANS as _PLANS
 from ..resources import PRODUCTS as _PRODUCTS
+from ..resources import SUBSCRIPTION_CANCELLATIONS as _SUBSCRIPTION_CANCELLATIONS
+from ..resources import SUBSCRIPTION_PAUSES as _SUBSCRIPTION_PAUSES
+from ..resources import SUBSCRIPTION_REACTIVATIONS as _SUBSCRIPTION_REACTIVATIONS
+from ..resources import SUBSCRIPTIONS as _SUBSCRIPTIONS
 from ..resources import TRANSACTIONS as _TRANSACTIONS
 from ..resources import WEBSITES as _WEBSITES
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "TOKENS", "PAYMENT_INSTRUMENTS",
-           "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS", "INVOICES")
+           "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS", "INVOICES", "ORDERS",
+           "CANCELLATIONS", "PAUSES", "REACTIVATIONS", "COUPONS", "REDEMPTIONS")
 
 CUSTOMERS = _CUSTOMERS.table
 LEAD_SOURCES = "lead-sources"
@@ -28,5 +35,11 @@ PRODUCTS = _PRODUCTS.table
 PLANS = _PLANS.table
 TRANSACTIONS = _TRANSACTIONS.table
 INVOICES = _INVOICES.table
+ORDERS = _SUBSCRIPTIONS.table
+CANCELLATIONS = _SUBSCRIPTION_CANCELLATIONS.table
+PAUSES = _SUBSCRIPTION_PAUSES.table
+REACTIVATIONS = _SUBSCRIPTION_REACTIVATIONS.table
+COUPONS = _COUPONS.table
+REDEMPTIONS = _COUPON_REDEMPTIONS.table
 #: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
 CARD_PROFILES = "card-profiles"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..resources import BOOLEAN, INSTANT, NUMBER, TAGS, TEXT
+from ..resources import BOOLEAN, IDS, INSTANT, NUMBER, TAGS, TEXT
 
 __all__ = ("Reader", "reader")
 
@@ -46,8 +46,15 @@ def _tag_names(value: Any) -> frozenset[str]:
                      if isinstance(tag, dict) and isinstance(tag.get("name"), str))
 
 
+def _ids(value: Any) -> frozenset[str]:
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(member.casefold() for member in value if isinstance(member, str))
+
+
 _PREPARE: dict[str, Callable[[Any], Any]] = {
     TEXT: _text, INSTANT: _instant, NUMBER: _number, BOOLEAN: _boolean, TAGS: _tag_names,
+    IDS: _ids,
 }
 
 
