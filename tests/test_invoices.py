@@ -236,8 +236,7 @@ def test_unknown_invoices_are_404(shop):
 
 @pytest.mark.parametrize("body, fields", [
     ({}, {"customerId", "websiteId", "currency"}),
-    ({"customerId": "cus_none", "websiteId": "web_none", "currency": "USD"},
-     {"customerId", "websiteId"}),
+    ({"customerId": "cus_none", "websiteId": "web_none", "currency": "USD"}, {"customerId"}),
     ({"customerId": "cus_ann", "websiteId": "web_shop", "currency": "usd"}, {"currency"}),
     ({"customerId": "cus_ann", "websiteId": "web_shop", "currency": "USD",
       "tax": {"calculator": "rebilly-avalara"}}, {"tax.calculator", "tax.items"}),
@@ -313,3 +312,10 @@ def test_times_out_of_range_are_refused(shop):
     assert invalid_fields(action(shop, invoice["id"], "issue",
                                  {"issuedTime": "2030-01-01T00:00:00"})) == {"issuedTime"}
     assert shop.get(f"/invoices/{invoice['id']}").get_json()["status"] == "draft"
+
+
+def test_an_unknown_website_is_accepted_as_on_every_resource(shop):
+    response = shop.post("/invoices", {"customerId": "cus_ann", "websiteId": "web_elsewhere",
+                                       "currency": "USD"})
+    assert response.status_code == 201
+    assert response.get_json()["websiteId"] == "web_elsewhere"
