@@ -1,18 +1,19 @@
-"""Fixture sets: named JSON files of websites, products, plans, tags, tokens, customers, payment
-instruments and transactions to load into a namespace.
+"""Fixture sets: named JSON files of websites, products, plans, coupons, tags, tokens,
+customers, payment instruments, transactions and subscriptions to load into a namespace.
 
 Every record goes through the same validation and business rules as the API (a customer's
 ``paymentToken`` is redeemed, tags are shared by name, a transaction is decided by the sandbox
-gateway from its card), inside one store transaction, so a set with one bad record loads
-nothing. An id a record names is kept. Names are looked up among the files of the fixtures folder,
-never joined into a path, so no name can reach outside it.
+gateway from its card, a subscription issues its initial invoice and autopay pays it), inside
+one store transaction, so a set with one bad record loads nothing. An id a record names is kept.
+Names are looked up among the files of the fixtures folder, never joined into a path, so no name
+can reach outside it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,16 @@ from .gateway import APPROVAL_TRIGGER_PAN, APPROVED_CARDS, DECLINED_CARDS
 from .ids import Clock, IdGenerator, format_time
 from .problems import BadRequest, NotFound, SandboxError, ValidationFailed
 from .schemas import CustomerSchema, TokenSchema, load
+from .schemas.coupon import CouponSchema
 from .schemas.customer import TagSchema
 from .schemas.instrument import InstrumentCreateSchema
+from .schemas.order import OrderSchema
 from .schemas.plan import PlanSchema
 from .schemas.product import ProductSchema
 from .schemas.transaction import RefundSchema, TransactionSchema, TransactionUpdateSchema
 from .schemas.website import FixtureWebsiteSchema
 from .services.context import Context
+from .services.coupons import COUPON_WRITABLE, upsert_coupon
 from .services.customers import CLIENT_ID, CUSTOMERS, LEAD_SOURCES, WEBSITES, upsert_customer
 from .services.instruments import (
     PAYMENT_INSTRUMENTS,
@@ -36,8 +40,10 @@ from .services.instruments import (
     deactivate_instrument,
     profile_of,
 )
+from .services.orders import upsert_order
 from .services.plans import PLAN_WRITABLE, PLANS, upsert_plan
 from .services.products import PRODUCT_WRITABLE, PRODUCTS, upsert_product
+from .services.tables import COUPONS, ORDERS
 from .services.tags import TAGS, resolve
 from .services.tokens import create_token
 from .services.transactions import (
@@ -54,12 +60,16 @@ __all__ = ("FIXTURE_NAME", "fixture_names", "read_fixture", "load_fixture_set",
            "describe_fixtures", "stand_in_pan")
 
 FIXTURE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-KINDS = ("websites", "products", "plans", "tags", "tokens", "customers", "paymentInstruments",
-         "transactions")
+KINDS = ("websites", "products", "plans", "coupons", "tags", "tokens", "customers",
+         "paymentInstruments", "transactions", "subscriptions")
+#: Sections counted only when a set holds them, so the counts of a set without billing records
+#: (and of every answer that reports them) keep the shape they had before these sections.
+BILLING_KINDS = ("coupons", "subscriptions")
 
 website_schema = FixtureWebsiteSchema()
 product_schema = ProductSchema()
 plan_schema = PlanSchema()
+coupon_schema = CouponSchema()
 tag_schema = TagSchema()
 token_schema = TokenSchema()
 customer_schema = CustomerSchema()
@@ -67,6 +77,7 @@ instrument_schema = InstrumentCreateSchema()
 transaction_schema = TransactionSchema()
 refund_schema = RefundSchema()
 approval_schema = TransactionUpdateSchema()
+order_schema = OrderSchema()
 #: Transaction record types that are a refund or void of their ``parentTransactionId``.
 CHILD_TYPES = ("refund", "void")
 
@@ -127,7 +138,12 @@ def fixture_counts(data: dict[str, Any]) -> dict[str, int]:
         or a description that is not text.
     """
     _check_sections(data)
-    return {kind: sum(1 for _ in _records(data, kind)) for kind in KINDS}
+    return {kind: sum(1 for _ in _records(data, kind)) for kind in _counted(data)}
+
+
+def _counted(data: dict[str, Any]) -> tuple[str, ...]:
+    """The sections a set's counts name: every kind, the billing ones only when present."""
+    return tuple(kind for kind in KINDS if kind not in BILLING_KINDS or kind in data)
 
 
 def problem_summary(error: SandboxError) -> str:
@@ -178,13 +194,15 @@ def load_fixture_set(ctx: Context, data: dict[str, Any], *, strict: bool = False
     :raises ValidationFailed: naming the record (``customers.2.primaryAddress.country``).
     """
     _check_sections(data)
-    counts = dict.fromkeys(KINDS, 0)
+    counts = dict.fromkeys(_counted(data), 0)
     with ctx.store.transaction() as tx:
         for kind, step in (("websites", _load_website), ("products", _load_product),
-                           ("plans", _load_plan), ("tags", _load_tag),
-                           ("tokens", _load_token), ("customers", _load_customer),
+                           ("plans", _load_plan), ("coupons", _load_coupon),
+                           ("tags", _load_tag), ("tokens", _load_token),
+                           ("customers", _load_customer),
                            ("paymentInstruments", _load_instrument),
-                           ("transactions", _load_transaction)):
+                           ("transactions", _load_transaction),
+                           ("subscriptions", _load_subscription)):
             loaded = []
             for index, record in _records(data, kind):
                 where = f"{kind}.{index}"
@@ -216,6 +234,17 @@ def _load_product(tx, ctx: Context, record: dict[str, Any], strict: bool) -> Non
 def _load_plan(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
     plan_id = _record_id(record)
     upsert_plan(ctx, plan_id, load(plan_schema, record, strict=strict))
+
+
+def _load_coupon(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    """A coupon as ``PUT /coupons/{id}`` stores it. One the namespace holds that has been
+    redeemed is left as it is: Rebilly freezes it, and loading a set again must not fail."""
+    coupon_id = _record_id(record)
+    coupon = load(coupon_schema, record, strict=strict)
+    existing = tx.read(ctx.namespace, COUPONS, coupon_id)
+    if existing is not None and existing["redemptionsCount"]:
+        return
+    upsert_coupon(ctx, coupon_id, coupon)
 
 
 def _load_tag(tx, ctx: Context, record: dict[str, Any], strict: bool) -> dict[str, Any]:
@@ -340,6 +369,20 @@ def _load_transaction(tx, ctx: Context, record: dict[str, Any], strict: bool) ->
                    currency=finish.get("currency"))
 
 
+def _load_subscription(tx, ctx: Context, record: dict[str, Any], strict: bool) -> None:
+    """An order as ``PUT /subscriptions/{id}`` creates it: its initial invoice issued and, with
+    autopay and an instrument, charged through the gateway (so it activates when approved).
+
+    An order whose id the namespace already holds is left as it is, so loading a set again
+    bills nothing twice.
+    """
+    order_id = _record_id(record)
+    order = load(order_schema, record, strict=strict)
+    if tx.exists(ctx.namespace, ORDERS, order_id):
+        return
+    upsert_order(ctx, order_id, order)
+
+
 def _now(ctx: Context) -> str:
     return format_time(ctx.clock.now())
 
@@ -357,8 +400,8 @@ _EXPORTED_CUSTOMER_FIELDS = ("id", "websiteId", "preferredPayoutInstrumentId", "
 
 
 def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
-    """A namespace as a fixture set that loads it back: websites, products, plans, tags,
-    customers, payment instruments and transactions.
+    """A namespace as a fixture set that loads it back: websites, products, plans, coupons (when
+    it has any), tags, customers, payment instruments and transactions.
 
     Card numbers are never kept, so each card is written as a number with its ``bin``, ``last4``
     and brand that the sandbox gateway judges as it judged the original (the test card itself
@@ -366,13 +409,17 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
     the order they were made, as the requests that make them again: reloaded, each payment is
     decided with the same outcome, keeps its id, and moves statuses and counters as it did.
     Tokens are left out (each is used once, and most are used up); a customer comes back
-    without a default payment instrument.
+    without a default payment instrument. Subscriptions, invoices and coupon redemptions are
+    derived state (made by the API's rules and the clock, not written as given), so they are
+    left out too, with the payments of invoices and what refunds or voids them (each names an
+    invoice the set would not hold); a coupon comes back never redeemed.
     """
     with store.transaction() as tx:
         websites, products, plans = (
             [_writable(document, writable) for document in tx.view(namespace, table)]
             for table, writable in ((WEBSITES, WEBSITE_WRITABLE), (PRODUCTS, PRODUCT_WRITABLE),
                                     (PLANS, PLAN_WRITABLE)))
+        coupons = [_writable(coupon, COUPON_WRITABLE) for coupon in tx.view(namespace, COUPONS)]
         tags = [{"name": tag["name"], "type": tag["type"]} for tag in tx.view(namespace, TAGS)]
         customers = []
         for customer in tx.view(namespace, CUSTOMERS):
@@ -389,12 +436,13 @@ def export_namespace(store: Store, namespace: str) -> dict[str, Any]:
         profiles = Context(store, IdGenerator(), Clock(), namespace)
         instruments = [_exported_instrument(instrument, profile_of(tx, profiles, instrument["id"]))
                        for instrument in tx.view(namespace, PAYMENT_INSTRUMENTS)]
-        transactions = [_exported_transaction(transaction)
-                        for transaction in tx.view(namespace, TRANSACTIONS)]
-    return {"description": "Exported from a rebilly-sandbox namespace.", "websites": websites,
-            "products": products, "plans": plans, "tags": tags, "customers": customers,
-            "paymentInstruments": instruments,
-            "transactions": transactions}
+        transactions = _exported_transactions(tx.view(namespace, TRANSACTIONS))
+    exported = {"description": "Exported from a rebilly-sandbox namespace.",
+                "websites": websites, "products": products, "plans": plans}
+    if coupons:  # only then: an export without billing records keeps the shape it had
+        exported["coupons"] = coupons
+    return {**exported, "tags": tags, "customers": customers,
+            "paymentInstruments": instruments, "transactions": transactions}
 
 
 def _writable(document: dict[str, Any], writable: dict[str, Any]) -> dict[str, Any]:
@@ -455,6 +503,19 @@ def _exported_instrument(instrument: dict[str, Any], profile: dict[str, Any]) ->
 _EXPORTED_PAYMENT_FIELDS = ("customerId", "websiteId", "requestId", "description",
                             "notificationUrl", "redirectUrl", "invoiceIds", "customFields",
                             "isProcessedOutside", "isMerchantInitiated", "billingAddress")
+
+
+def _exported_transactions(transactions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transactions as records, oldest first, without the payments of invoices and their
+    descendants: invoices are not exported, so those records could not load back."""
+    left_out: set[str] = set()
+    records = []
+    for transaction in transactions:
+        if transaction.get("invoiceIds") or transaction.get("parentTransactionId") in left_out:
+            left_out.add(transaction["id"])
+            continue
+        records.append(_exported_transaction(transaction))
+    return records
 
 
 def _exported_transaction(transaction: dict[str, Any]) -> dict[str, Any]:

@@ -166,6 +166,22 @@ def sale_body(customer_id: str, instrument_id: str) -> bytes:
                        "paymentInstruction": {"paymentInstrumentId": instrument_id}},
                       separators=(",", ":")).encode()
 
+#: The plan the bench's orders subscribe to (stored with the payer, before any run).
+BENCH_PLAN = {"name": "Bench monthly", "productId": "bench-product", "currency": "USD",
+              "pricing": {"formula": "fixed-fee", "price": 30}, "setup": {"price": 5},
+              "recurringInterval": {"unit": "month", "length": 1}}
+
+
+def order_body(customer_id: str, instrument_id: str) -> bytes:
+    """A monthly order paid at once with the saved card: an order, its initial invoice and a
+    sale, all in one request."""
+    return json.dumps({"orderType": "subscription-order", "customerId": customer_id,
+                       "websiteId": CUSTOMER["websiteId"],
+                       "items": [{"plan": {"id": "bench-monthly"}, "quantity": 1}],
+                       "paymentInstrumentId": instrument_id},
+                      separators=(",", ":")).encode()
+
+
 _CHILDREN: list[subprocess.Popen] = []
 
 
@@ -348,7 +364,7 @@ class Preloaded:
 
 
 def preload(db: Path, key: str, how_many: int, transactions: int = 0,
-            payer: tuple[str, str] | None = None) -> Preloaded:
+            payer: tuple[str, str] | None = None, orders: int = 0) -> Preloaded:
     """Add ``how_many`` customers to ``db`` under ``key`` with the service code; return sample ids.
 
     Pushing 100,000 creates over HTTP would take minutes and measure nothing new; the service
@@ -361,10 +377,15 @@ def preload(db: Path, key: str, how_many: int, transactions: int = 0,
     from rebilly_sandbox.namespacesalt import load_salt
     from rebilly_sandbox.schemas import CustomerSchema, load
     from rebilly_sandbox.schemas.instrument import InstrumentCreateSchema
+    from rebilly_sandbox.schemas.order import OrderSchema
+    from rebilly_sandbox.schemas.plan import PlanSchema
     from rebilly_sandbox.schemas.transaction import TransactionSchema
     from rebilly_sandbox.services.context import Context
     from rebilly_sandbox.services.customers import create_customer
     from rebilly_sandbox.services.instruments import create_instrument
+    from rebilly_sandbox.services.orders import create_order
+    from rebilly_sandbox.services.plans import upsert_plan
+    from rebilly_sandbox.services.products import upsert_product
     from rebilly_sandbox.services.transactions import create_transaction
     from rebilly_sandbox.store import Store
 
@@ -386,6 +407,8 @@ def preload(db: Path, key: str, how_many: int, transactions: int = 0,
                 instrument, _ = create_instrument(context, load(InstrumentCreateSchema(), {
                     **CARD, "customerId": payer_id}))
                 payer = payer_id, instrument["id"]
+                upsert_product(context, "bench-product", {"name": "Bench product"})
+                upsert_plan(context, "bench-monthly", load(PlanSchema(), BENCH_PLAN))
             loaded.customer_id, loaded.instrument_id = payer
             sale = load(TransactionSchema(), json.loads(sale_body(*payer))) if transactions \
                 else {}
@@ -394,6 +417,9 @@ def preload(db: Path, key: str, how_many: int, transactions: int = 0,
                 transaction = create_transaction(context, sale)
                 if number % step == 0:
                     loaded.transactions.append(transaction["id"])
+            order = load(OrderSchema(), json.loads(order_body(*payer))) if orders else {}
+            for _ in range(orders):
+                create_order(context, order)
         finally:
             store.close()
     finally:
@@ -915,6 +941,8 @@ class Bench:
                                  BENCH_KEY, None, 200),
             "post_transaction": Load("POST", ["/transactions"], BENCH_KEY,
                                      sale_body(loaded.customer_id, loaded.instrument_id), 201),
+            "post_order": Load("POST", ["/subscriptions"], BENCH_KEY,
+                               order_body(loaded.customer_id, loaded.instrument_id), 201),
             "get_transaction": Load("GET", [f"/transactions/{tid}"
                                             for tid in loaded.transactions], BENCH_KEY, None, 200),
             "refund": Load("POST", [f"/transactions/{tid}/refund" for tid in loaded.transactions],
@@ -1193,8 +1221,9 @@ class Bench:
         log(f"preloading {count(top)} customers")
         more = preload(top_db, BENCH_KEY, top, payer=payer)
         self.memory_stage(top_db, top)
-        log(f"preloading {count(top - SAMPLE_IDS)} transactions more")
-        extra = preload(top_db, BENCH_KEY, 0, top - SAMPLE_IDS, payer=payer)
+        log(f"preloading {count(top - SAMPLE_IDS)} transactions more and {count(top)} orders "
+            "(each with its invoice and payment)")
+        extra = preload(top_db, BENCH_KEY, 0, top - SAMPLE_IDS, payer=payer, orders=top)
         self.flat_stage(none_db, loaded, top_db,
                         Preloaded(more.customers, extra.transactions, *payer))
         self.admin_stage()
@@ -1209,7 +1238,8 @@ class Bench:
 FLAT_RUNS = (("post_customer", "POST /customers"), ("get_customer", "GET /customers/{id}"),
              ("post_transaction", "POST /transactions"),
              ("get_transaction", "GET /transactions/{id}"),
-             ("refund", "POST /transactions/{id}/refund"))
+             ("refund", "POST /transactions/{id}/refund"),
+             ("post_order", "POST /subscriptions (order + invoice + payment)"))
 
 
 def bar(numbers: dict[str, float], top: int) -> list[tuple[str, str, bool]]:

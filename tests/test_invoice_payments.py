@@ -239,3 +239,47 @@ def test_a_webhook_receiver_gets_the_invoice_events_in_order(sandbox, webhook_re
     assert paid["_embedded"]["invoice"]["amountDue"] == 0
     received = [request.json()["eventType"] for request in webhook_receiver.requests]
     assert received == names
+
+
+def test_an_approved_payments_unused_amount_pays_an_invoice_through_its_route(shop):
+    sale = shop.post("/transactions", {
+        "type": "sale", "customerId": "cus_ann", "websiteId": "web_shop", "currency": "USD",
+        "amount": 50, "paymentInstruction": card("4111111111111111")}).get_json()
+    first, second = issued(shop, 30), issued(shop, 30)
+
+    paid = shop.post(f"/invoices/{first['id']}/transaction", {"transactionId": sale["id"]})
+    assert paid.status_code == 200
+    assert (paid.get_json()["status"], paid.get_json()["amountDue"]) == ("paid", 0)
+    assert "X-RateLimit-Remaining" in paid.headers
+    part = shop.post(f"/invoices/{second['id']}/transaction", {"transactionId": sale["id"]})
+    assert (part.get_json()["status"], part.get_json()["amountDue"]) == ("partially-paid", 10)
+    used_up = shop.post(f"/invoices/{second['id']}/transaction", {"transactionId": sale["id"]})
+    assert used_up.status_code == 422
+    assert "no unused amount" in used_up.get_json()["invalidFields"][0]["message"]
+    assert shop.get(f"/transactions/{sale['id']}").get_json()["invoiceIds"] == [
+        first["id"], second["id"]]
+
+    shop.post(f"/transactions/{sale['id']}/refund", {"amount": 50})
+    assert invoice(shop, first["id"])["status"] == "refunded"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"transactionId": "txn_none"}, "transactionId"),
+    ({"transactionId": "DECLINED"}, "transactionId"),
+    ({"transactionId": "APPROVED", "amount": 31}, "amount"),
+    ({}, "transactionId"),
+])
+def test_an_invoice_transaction_that_cannot_pay_is_a_422(shop, body, field):
+    approved = shop.post("/transactions", {
+        "type": "sale", "customerId": "cus_ann", "websiteId": "web_shop", "currency": "USD",
+        "amount": 100, "paymentInstruction": card("4111111111111111")}).get_json()
+    declined = shop.post("/transactions", {
+        "type": "sale", "customerId": "cus_ann", "websiteId": "web_shop", "currency": "USD",
+        "amount": 100, "paymentInstruction": card("4000000000000002")}).get_json()
+    chosen = {"APPROVED": approved["id"], "DECLINED": declined["id"]}
+    body = {name: chosen.get(value, value) for name, value in body.items()}
+    bill = issued(shop, 30)
+    response = shop.post(f"/invoices/{bill['id']}/transaction", body)
+    assert response.status_code == 422
+    assert {entry["field"] for entry in response.get_json()["invalidFields"]} == {field}
+    assert invoice(shop, bill["id"])["status"] == "unpaid"

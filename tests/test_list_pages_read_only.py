@@ -4,8 +4,9 @@ read when the document changes later is in test_list_indexes.py.)"""
 
 from __future__ import annotations
 
+from helpers import API_KEY, WEBSITE, card
+
 from rebilly_sandbox.store import copy_document
-from tests.helpers import API_KEY, WEBSITE, card
 
 KINDS = ("customers", "transactions", "payment-instruments", "webhooks",
          "webhook-credentials", "tags")

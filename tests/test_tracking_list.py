@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import API_KEY
 
 from rebilly_sandbox.resources import NUMBER, TEXT, WEBHOOK_TRACKING, ListedResource
 from rebilly_sandbox.schemas.list_query import list_query_parameters, load_list_query
 from rebilly_sandbox.services.listing import list_documents
 from rebilly_sandbox.services.tracking import record_attempt
 from rebilly_sandbox.store import Store
-from tests.helpers import API_KEY
 
 #: (event type, entity id, receiver status, initiatedTime), in the order the attempts were made.
 #: The clock was moved back before the fourth, so insertion order and time order differ.

@@ -42,8 +42,8 @@ def test_the_501_holds_with_a_trailing_slash_and_under_the_organization_prefix(c
 
 
 @pytest.mark.parametrize("method, path, detail", [
-    ("POST", "/coupons", "POST /coupons"),
-    ("DELETE", "/subscriptions/sub_1", "DELETE /subscriptions/{id}"),
+    ("POST", "/quotes", "POST /quotes"),
+    ("PATCH", "/quotes/quo_1", "PATCH /quotes/{id}"),
     ("PATCH", "/service-credentials/webhook/cred_1", "PATCH /service-credentials/{type}/{id}"),
     ("GET", "/service-credentials/mailgun", "GET /service-credentials/{type}"),
     ("GET", "/customers/cus_1/timeline", "GET /customers/{id}/timeline"),
@@ -104,16 +104,16 @@ def test_a_method_neither_has_is_a_405_allowing_every_method_the_path_answers(
 
 
 def test_a_501_is_journaled_with_its_status(client):
-    client.request("DELETE", "/organizations/org_1/subscriptions/sub_1")
+    client.request("PATCH", "/organizations/org_1/quotes/quo_1")
 
     [entry] = journal(client)
     assert (entry["method"], entry["path"], entry["status"]) == (
-        "DELETE", "/organizations/org_1/subscriptions/sub_1", 501)
+        "PATCH", "/organizations/org_1/quotes/quo_1", 501)
     assert entry["headers"]["Reb-Apikey"] != API_KEY
 
 
 def test_a_501_is_not_rate_limited_and_stores_nothing(client, app):
-    response = client.post("/coupons", {"couponId": "GOLD"})
+    response = client.post("/quotes", {"customerId": "cus_1"})
 
     assert response.status_code == 501
     assert "X-RateLimit-Remaining" not in response.headers
@@ -121,7 +121,7 @@ def test_a_501_is_not_rate_limited_and_stores_nothing(client, app):
 
 
 def test_a_fault_rule_on_an_unsimulated_route_still_warns_that_it_never_fires(client):
-    response = client.post("/__admin/faults", {"match": {"path": "/coupons"}, "status": 503})
+    response = client.post("/__admin/faults", {"match": {"path": "/quotes"}, "status": 503})
 
     assert response.status_code == 201
     assert "can never fire" in response.get_json()["warning"]

@@ -22,6 +22,7 @@ from ..problems import BadRequest
 from ..seeding import SEEDED_KIND
 from ..services.customers import CUSTOMERS
 from ..services.events import DELIVERIES
+from ..services.tables import INVOICES, ORDERS
 from ..services.tracking import TRACKING
 from ..state import SandboxState, get_state
 from . import operations
@@ -31,9 +32,11 @@ __all__ = ("dashboard",)
 NAMESPACE_ID = re.compile(r"ns_[0-9a-f]{24}")
 #: Newest customers and journal entries shown for a namespace.
 SHOWN = 100
+#: Newest orders and invoices shown for a namespace: a glance at its billing, not a report.
+SHOWN_BILLING = 50
 #: Kinds listed first; any other kind follows in name order.
 KIND_ORDER = ("customers", "tokens", "payment-instruments", "tags", "lead-sources", "websites",
-              "products", "plans")
+              "products", "plans", "coupons", "subscriptions", "invoices")
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                "frame-ancestors 'none'; form-action 'self'",
@@ -54,10 +57,11 @@ def dashboard() -> Response:
         "dashboard.html", health=operations.health(state), namespaces=namespaces,
         kinds=_kinds(namespaces), selected=selected,
         customers=_customers(state, selected) if selected else None,
+        billing=_billing(state, selected) if selected else None,
         requests=[_request(entry) for entry in state.journal.entries(selected, limit=SHOWN)]
         if selected else [],
         deliveries=_deliveries(state, selected) if selected else [],
-        rules=_rules(state, selected), shown=SHOWN)
+        rules=_rules(state, selected), shown=SHOWN, shown_billing=SHOWN_BILLING)
     return make_response(page, 200, PAGE_HEADERS)
 
 
@@ -97,6 +101,21 @@ def _customers(state: SandboxState, namespace: str) -> dict[str, Any]:
             "tags": [tag["name"] for tag in customer.get("tags") or []],
         } for customer in islice(reversed(tx.view(namespace, CUSTOMERS)), SHOWN)]
     return {"total": total, "newest": newest}
+
+
+def _billing(state: SandboxState, namespace: str) -> dict[str, Any]:
+    """The newest orders and invoices, reading only those shown and only the fields shown, as
+    for customers: a namespace may hold many of either."""
+    with state.store.transaction() as tx:
+        orders = [{
+            "id": order["id"], "status": order.get("status"),
+            "planIds": order.get("planId") or [], "renewalTime": order.get("renewalTime"),
+        } for order in islice(reversed(tx.view(namespace, ORDERS)), SHOWN_BILLING)]
+        invoices = [{key: invoice.get(key) for key in (
+            "id", "type", "status", "currency", "amount", "amountDue")}
+            for invoice in islice(reversed(tx.view(namespace, INVOICES)), SHOWN_BILLING)]
+        return {"orders": orders, "ordersTotal": tx.count(namespace, ORDERS),
+                "invoices": invoices, "invoicesTotal": tx.count(namespace, INVOICES)}
 
 
 #: A network fault as the journal describes it (``network truncate``, ``delay 5ms, network hang``).

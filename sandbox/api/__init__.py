@@ -8,10 +8,13 @@ from ..routelist import shipped
 from . import (  # noqa: F401  (each adds its routes to the blueprint)
     api_logs,
     catalog,
+    coupons,
     customer_list,  # noqa: F401
     customers,
     instruments,
     invoices,
+    order_records,
+    orders,
     tokens,
     tracking,
     transactions,

@@ -2,7 +2,8 @@
 void and abandon actions. Load the body or list query, call the service, show the result.
 
 Actions answer 201 with ``Location`` (the invoice), as Rebilly declares; void and abandon take
-no body, and issue takes none or ``{issuedTime?, dueTime?}``.
+no body, and issue takes none or ``{issuedTime?, dueTime?}``. ``…/transaction`` (an approved
+payment's unused amount pays the invoice) answers 200 with the invoice.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from flask import Response, request
 from marshmallow import Schema
 
 from ..resources import INVOICES
-from ..schemas.invoice import InvoiceIssueSchema, InvoiceItemSchema, InvoiceSchema
+from ..schemas.invoice import (
+    InvoiceIssueSchema,
+    InvoiceItemSchema,
+    InvoiceSchema,
+    InvoiceTransactionSchema,
+)
 from ..schemas.list_query import load_list_query
-from ..services import events, invoices
+from ..services import events, invoice_payments, invoices
 from .present import invoice_body, invoice_item_body, json_response, page_response
 from .routing import add_route, base_url, load_body, service_context
 
@@ -24,6 +30,7 @@ __all__ = ()
 _invoice_schema = InvoiceSchema()
 _item_schema = InvoiceItemSchema()
 _issue_schema = InvoiceIssueSchema()
+_transaction_schema = InvoiceTransactionSchema()
 
 events.register_presenter("invoice", invoice_body)
 
@@ -92,6 +99,13 @@ def abandon(invoice_id: str) -> Response:
     return json_response(invoice_body(invoice, base_url()), 201, _location(invoice_id))
 
 
+def apply_transaction(invoice_id: str) -> Response:
+    """200 with the invoice (Rebilly declares 200 here, unlike the other actions)."""
+    invoice = invoice_payments.apply_transaction(service_context(), invoice_id,
+                                                 load_body(_transaction_schema))
+    return json_response(invoice_body(invoice, base_url()))
+
+
 def _bound(name: str, default: int) -> int:
     """A ``limit`` or ``offset`` of 0..1000; anything else falls back to the default."""
     value = request.args.get(name, "")
@@ -106,5 +120,6 @@ for _view, _rule, _method in (
         (post_item, "/invoices/<invoice_id>/items", "POST"),
         (issue, "/invoices/<invoice_id>/issue", "POST"),
         (void, "/invoices/<invoice_id>/void", "POST"),
-        (abandon, "/invoices/<invoice_id>/abandon", "POST")):
+        (abandon, "/invoices/<invoice_id>/abandon", "POST"),
+        (apply_transaction, "/invoices/<invoice_id>/transaction", "POST")):
     add_route(_rule, _view, [_method])

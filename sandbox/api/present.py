@@ -275,3 +275,45 @@ def credential_body(credential: dict[str, Any], base_url: str) -> dict[str, Any]
     body["_links"] = [{"rel": "self",
                        "href": f"{base_url}/service-credentials/webhook/{credential['id']}"}]
     return body
+
+
+def cancellation_body(cancellation: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A subscription cancellation, linked to itself."""
+    return {**cancellation, "_links": [
+        {"rel": "self", "href": f"{base_url}/subscription-cancellations/{cancellation['id']}"}]}
+
+
+def pause_body(pause: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A subscription pause, linked to itself (also how pause events embed it)."""
+    return {**pause, "_links": [
+        {"rel": "self", "href": f"{base_url}/subscription-pauses/{pause['id']}"}]}
+
+
+def reactivation_body(reactivation: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A subscription reactivation, linked to itself (a link Rebilly serves; the sandbox does
+    not simulate reading one back)."""
+    return {**reactivation, "_links": [
+        {"rel": "self", "href": f"{base_url}/subscription-reactivations/{reactivation['id']}"}]}
+
+
+#: The members of a coupon the API shows; the rest (a count of redemptions not canceled) is the
+#: sandbox's own.
+COUPON_MEMBERS = ("id", "discount", "restrictions", "description", "issuedTime", "expiredTime",
+                  "status", "redemptionsCount", "revision", "createdTime", "updatedTime")
+#: The members of a redemption the API shows; the invoices it discounts are the sandbox's own.
+REDEMPTION_MEMBERS = ("id", "couponId", "customerId", "additionalRestrictions", "canceledTime",
+                      "createdTime", "updatedTime")
+
+
+def coupon_body(coupon: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A coupon, linked to itself (also how coupon events embed it)."""
+    return {**{name: coupon.get(name) for name in COUPON_MEMBERS},
+            "_links": [{"rel": "self", "href": f"{base_url}/coupons/{coupon['id']}"}]}
+
+
+def redemption_body(redemption: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A coupon redemption, linked to itself, its customer and its coupon."""
+    return {**{name: redemption.get(name) for name in REDEMPTION_MEMBERS}, "_links": [
+        {"rel": "self", "href": f"{base_url}/coupons-redemptions/{redemption['id']}"},
+        {"rel": "customer", "href": f"{base_url}/customers/{redemption['customerId']}"},
+        {"rel": "coupon", "href": f"{base_url}/coupons/{redemption['couponId']}"}]}

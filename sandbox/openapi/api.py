@@ -35,9 +35,12 @@ from .components import (
     path_parameters_of,
     request_body,
 )
+from .coupons import coupon_operations
 from .customer_list import CUSTOMER_LIST_PARAMETERS
 from .instruments import instrument_operations
 from .invoices import invoice_operations
+from .order_records import order_record_operations
+from .orders import order_operations
 from .tracking import tracking_operations
 from .webhooks import webhook_operations
 
@@ -263,7 +266,10 @@ def add_api(spec: APISpec) -> None:
                                                **webhook_operations(),
                                                **tracking_operations(),
                                                **catalog_operations(),
-                                               **invoice_operations()}).items():
+                                               **invoice_operations(),
+                                               **coupon_operations(),
+                                               **order_operations(),
+                                               **order_record_operations()}).items():
             for operation in operations.values():
                 operation["security"] = security + (
                     [{"PublishableKey": []}]

@@ -135,6 +135,11 @@ PATH_PARAMETERS = {
     "product_id": "A product id (prod_… or one chosen with PUT).",
     "plan_id": "A plan id (plan_… or one chosen with PUT).",
     "invoice_id": "An invoice id (in_… or one chosen with PUT).",
+    "order_id": "An order id (sub_… or ots_…, or one chosen with PUT).",
+    "cancellation_id": "A subscription cancellation id (sub_cnl_… or one chosen with PUT).",
+    "pause_id": "A subscription pause id (sub_pau_… or one chosen with PUT).",
+    "coupon_id": "A coupon id: the code a customer types (cpn_… or one chosen with PUT).",
+    "redemption_id": "A coupon redemption id (cpn_rdm_…).",
     "name": "A fixture set or snapshot name.",
     "rule_id": "A fault rule id (flt_…).",
 }

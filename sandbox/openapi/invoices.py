@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..resources import INVOICES
-from ..schemas.invoice import InvoiceIssueSchema, InvoiceItemSchema, InvoiceSchema
+from ..schemas.invoice import (
+    InvoiceIssueSchema,
+    InvoiceItemSchema,
+    InvoiceSchema,
+    InvoiceTransactionSchema,
+)
 from ..schemas.invoice_responses import InvoiceItemResponseSchema, InvoiceResponseSchema
 from ..schemas.list_query import list_query_parameters
 from ..schemas.responses import ProblemSchema
@@ -99,6 +104,15 @@ def invoice_operations() -> dict[str, dict[str, dict[str, Any]]]:
         if action == "issue":
             operation["requestBody"] = {**request_body(InvoiceIssueSchema), "required": False}
         operations[f"{_MEMBER}/{action}"] = {"post": operation}
+    operations[f"{_MEMBER}/transaction"] = {"post": {
+        "operationId": "applyInvoiceTransaction", "tags": TAGS,
+        "summary": "Let an approved payment's unused amount pay the invoice (amount, else as "
+                   "much as both allow).",
+        "requestBody": request_body(InvoiceTransactionSchema),
+        "responses": {"200": json_answer(InvoiceResponseSchema, "The invoice.",
+                                         headers=RATE_LIMITED),
+                      **error_refs(400, 401, 404, 413, 422, 429)},
+    }}
     return operations
 
 

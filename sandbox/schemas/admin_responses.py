@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from .coupon import CouponSchema
 from .customer import CustomerSchema, TagSchema
 from .fault import FaultRuleSchema
 from .instrument import InstrumentCreateSchema
+from .order import OrderSchema
 from .plan import PlanSchema
 from .product import ProductSchema
 from .responses import AnswerSchema
@@ -95,6 +97,19 @@ class FixtureInstrumentSchema(InstrumentCreateSchema):
     status = fields.String(validate=validate.OneOf(["deactivated"]))
 
 
+class FixtureCouponSchema(CouponSchema):
+    """A fixture coupon: a coupon body with the code (id) it is stored under."""
+
+    id = fields.String(required=True)
+
+
+class FixtureOrderSchema(OrderSchema):
+    """A fixture order: an order body with the id it is stored under, made as
+    ``PUT /subscriptions/{id}`` makes it (its initial invoice issued and, with autopay, paid)."""
+
+    id = fields.String(required=True)
+
+
 class FixtureTransactionSchema(TransactionSchema):
     """A fixture transaction, made again as the sandbox made it: a payment (``sale``,
     ``authorize``, ``setup``: a ``POST /transactions`` body, which needs ``websiteId``,
@@ -126,6 +141,8 @@ class FixtureSetSchema(AnswerSchema):
     customers = fields.List(fields.Nested(FixtureCustomerSchema))
     paymentInstruments = fields.List(fields.Nested(FixtureInstrumentSchema))
     transactions = fields.List(fields.Nested(FixtureTransactionSchema))
+    coupons = fields.List(fields.Nested(FixtureCouponSchema))
+    subscriptions = fields.List(fields.Nested(FixtureOrderSchema))
 
 
 class SnapshotResultSchema(AnswerSchema):
@@ -142,6 +159,11 @@ class ClockStateSchema(AnswerSchema):
     offsetSeconds = fields.Float(required=True, allow_none=True,
                                  metadata={"description": "Null while frozen."})
     scope = fields.String(required=True, validate=validate.OneOf(["global", "namespace"]))
+    billing = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "After a move: what the billing steps the move made due did, by kind "
+                       "(renewals, invoices, payments, declines, retries, activations, "
+                       "trialsEnded, pastDue, abandoned, churned, completed, pauses, events, "
+                       "steps)."})
 
 
 class FaultRuleStateSchema(FaultRuleSchema):

@@ -19,7 +19,8 @@ from .contact import ContactSchema
 from .plan import CURRENCY, MAX_PRICE, MAX_QUANTITY, Price
 from .transaction import RESOURCE_ID
 
-__all__ = ("InvoiceSchema", "InvoiceItemSchema", "InvoiceIssueSchema")
+__all__ = ("InvoiceSchema", "InvoiceItemSchema", "InvoiceIssueSchema",
+           "InvoiceTransactionSchema")
 
 #: Manual tax lines one invoice may hold (the sandbox's own bound: Rebilly declares none).
 MAX_TAX_ITEMS = 100
@@ -123,3 +124,10 @@ class InvoiceItemSchema(RequestSchema):
 class InvoiceIssueSchema(RequestSchema):
     issuedTime = Moment()
     dueTime = Moment()
+
+
+class InvoiceTransactionSchema(RequestSchema):
+    """``POST /invoices/{id}/transaction``: an approved payment's unused amount, or part of it."""
+
+    transactionId = _identifier(required=True, allow_none=False)
+    amount = Price(allow_none=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 
 from ..ids import Clock, IdGenerator, derived_id
 from ..store import Store
@@ -27,13 +28,17 @@ class Context:
     absolute links in event payloads; None outside a request. ``outbox`` learns of each webhook
     delivery right after it is written, so delivery needs no scan; it must bear a delivery that
     was then rolled back. ``max_stored_bytes`` is the budget of the namespace's delivery bodies
-    (``--webhook-max-stored-bytes``).
+    (``--webhook-max-stored-bytes``). ``retry_days`` is the dunning schedule
+    (``--dunning-retries``, ``services.autopay``) and ``renewal_fault`` the fault rules' say on
+    renewal charges.
     """
 
     def __init__(self, store: Store, ids: IdGenerator, clock: Clock, namespace: str,
                  organization_id: str | None = None, *, base_url: str | None = None,
                  outbox: Outbox | None = None,
-                 max_stored_bytes: int = DEFAULT_MAX_STORED_BYTES):
+                 max_stored_bytes: int = DEFAULT_MAX_STORED_BYTES,
+                 retry_days: tuple[float, ...] = (1.0, 3.0, 7.0),
+                 renewal_fault: Callable[[], bool] | None = None):
         self.store = store
         self.ids = ids
         self.clock = clock
@@ -42,6 +47,22 @@ class Context:
         self.base_url = base_url
         self.outbox = outbox
         self.max_stored_bytes = max_stored_bytes
+        self.retry_days = retry_days
+        #: Asked before each autopay charge of a renewal invoice: True declines it (a fault
+        #: rule with ``"on": "renewal-payment"``).
+        self.renewal_fault = renewal_fault
+        #: Events fired through this context (whether or not a webhook wanted them).
+        self.events_fired = 0
+
+    def at(self, moment: datetime) -> Context:
+        """The same context with its clock stopped at ``moment``: a step the billing clock runs
+        happens, and is stamped, at the simulated time it was due."""
+        clock = Clock()
+        clock.freeze(moment)
+        return Context(self.store, self.ids, clock, self.namespace, self.organization_id,
+                       base_url=self.base_url, outbox=self.outbox,
+                       max_stored_bytes=self.max_stored_bytes, retry_days=self.retry_days,
+                       renewal_fault=self.renewal_fault)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -166,6 +166,7 @@ def emit(tx: Transaction, ctx: Context, event_type: str, entity_id: str,
     written failed (``retention.Room``). Costs one count when the namespace has no webhooks.
     """
     kind = EVENT_TYPES[event_type]
+    ctx.events_fired += 1
     if not tx.count(ctx.namespace, WEBHOOKS):
         return []
     main = embedded[kind.embeds[0]]

@@ -33,6 +33,7 @@ from .tokens import take_token
 __all__ = (
     "PAYMENT_INSTRUMENTS",
     "CARD_PROFILES",
+    "usable_instrument",
     "create_instrument",
     "instrument_from_token",
     "redeem_token",
@@ -244,8 +245,8 @@ def _refuse(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "message": message}])
 
 
-def _usable(tx: Transaction, ctx: Context, instrument_id: str, customer_id: str,
-            field: str) -> dict[str, Any]:
+def usable_instrument(tx: Transaction, ctx: Context, instrument_id: str, customer_id: str,
+                      field: str) -> dict[str, Any]:
     """A stored instrument the customer may pay with now, else a 422 on ``field``: the stored
     document itself, to read."""
     instrument = tx.read(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
@@ -279,17 +280,16 @@ def instrument_for_payment(tx: Transaction, ctx: Context, instruction: dict[str,
         if not default:
             raise _refuse("paymentInstruction", "The customer has no default payment instrument; "
                           "send a paymentInstruction.")
-        instrument = _usable(tx, ctx, default["paymentInstrumentId"], customer["id"],
-                             "paymentInstruction")
+        instrument = usable_instrument(tx, ctx, default["paymentInstrumentId"], customer["id"],
+                                       "paymentInstruction")
     elif "token" in instruction:
         instrument, _ = instrument_from_token(tx, ctx, _checked_id(instruction, "token"), customer,
                                               build_contact(billing_address)
                                               if billing_address else None,
                                               field="paymentInstruction.token")
     elif "paymentInstrumentId" in instruction:
-        instrument = _usable(tx, ctx, _checked_id(instruction, "paymentInstrumentId"),
-                             customer["id"],
-                             "paymentInstruction.paymentInstrumentId")
+        instrument = usable_instrument(tx, ctx, _checked_id(instruction, "paymentInstrumentId"),
+                                       customer["id"], "paymentInstruction.paymentInstrumentId")
     elif "pan" in instruction or "method" in instruction:
         instrument, _ = _from_plain_card(tx, ctx, checked_card(instruction), customer, {},
                                          build_contact(billing_address)

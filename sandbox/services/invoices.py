@@ -18,6 +18,7 @@ from ..ids import format_time
 from ..problems import Conflict, ValidationFailed
 from ..store import Transaction, copy_document
 from .context import Context
+from .discounts import apply_discounts
 from .documents import check_id, read, write
 from .events import emit
 from .invoice_amounts import cents, line_price, number, totals
@@ -26,7 +27,8 @@ from .paging import ListQuery
 from .pricing import QuantityOutOfRange, plan_price
 from .tables import CUSTOMERS, INVOICES, PLANS
 
-__all__ = ("INVOICE_WRITABLE", "MAX_ITEMS", "create_invoice", "upsert_invoice", "get_invoice",
+__all__ = ("INVOICE_WRITABLE", "MAX_ITEMS", "new_invoice_members", "create_invoice",
+           "upsert_invoice", "get_invoice",
            "list_invoices", "add_item", "issue_invoice", "void_invoice", "abandon_invoice")
 
 #: The writable members a stored invoice keeps, each with its value when a body leaves it out.
@@ -112,6 +114,7 @@ def issue_invoice(ctx: Context, invoice_id: str, data: dict[str, Any]) -> dict[s
         issued = data.get("issuedTime") or now
         invoice.update(status="unpaid", issuedTime=issued,
                        dueTime=data.get("dueTime") or invoice.get("dueTime") or issued)
+        apply_discounts(tx, ctx, invoice)
         invoice.update(totals(invoice, Decimal(0)))
         if invoice["amountDue"] == 0:
             invoice.update(status="paid", paidTime=now)
@@ -161,11 +164,12 @@ def _store(tx: Transaction, ctx: Context, invoice_id: str,
                                      "is issued."} for name in changed])
     owned = ({name: value for name, value in copy_document(existing).items()
               if name not in INVOICE_WRITABLE}
-             if existing else _new_members(tx, ctx, data["customerId"]))
+             if existing else new_invoice_members(tx, ctx, data["customerId"]))
     owned.pop("createdTime", None)
     invoice, created = write(tx, ctx, INVOICES, invoice_id, data, INVOICE_WRITABLE, owned)
     invoice["revision"] = owned["revision"] if created else owned["revision"] + 1
     if invoice["status"] == "draft":
+        apply_discounts(tx, ctx, invoice)
         invoice.update(totals(invoice, Decimal(0)))
     tx.put(ctx.namespace, INVOICES, invoice)
     emit(tx, ctx, "invoice-created" if created else "invoice-modified", invoice["id"],
@@ -180,7 +184,7 @@ def _billed(value: Any) -> Any:
     return value
 
 
-def _new_members(tx: Transaction, ctx: Context, customer_id: str) -> dict[str, Any]:
+def new_invoice_members(tx: Transaction, ctx: Context, customer_id: str) -> dict[str, Any]:
     """What a new invoice starts with: a draft, numbered after the customer's other invoices
     (the customer's ``invoiceCount``, so numbering costs one read however many are stored)."""
     customer = tx.read(ctx.namespace, CUSTOMERS, customer_id)
@@ -240,8 +244,10 @@ def _require(invoice: dict[str, Any], statuses: tuple[str, ...], action: str) ->
 
 
 def _save(tx: Transaction, ctx: Context, invoice: dict[str, Any], event_type: str) -> None:
-    """Store a changed invoice with its amounts, a new revision, and announce it."""
+    """Store a changed invoice with its amounts (a draft's discounts worked out again), a new
+    revision, and announce it."""
     if invoice["status"] == "draft":
+        apply_discounts(tx, ctx, invoice)
         invoice.update(totals(invoice, Decimal(0)))
     invoice["revision"] += 1
     invoice["updatedTime"] = format_time(ctx.clock.now())

@@ -24,7 +24,8 @@ from ..resources import WEBSITES as _WEBSITES
 
 __all__ = ("CUSTOMERS", "LEAD_SOURCES", "WEBSITES", "TOKENS", "PAYMENT_INSTRUMENTS",
            "CARD_PROFILES", "PRODUCTS", "PLANS", "TRANSACTIONS", "INVOICES", "ORDERS",
-           "CANCELLATIONS", "PAUSES", "REACTIVATIONS", "COUPONS", "REDEMPTIONS")
+           "CANCELLATIONS", "PAUSES", "REACTIVATIONS", "COUPONS", "REDEMPTIONS",
+           "CUSTOMER_REDEMPTIONS")
 
 CUSTOMERS = _CUSTOMERS.table
 LEAD_SOURCES = "lead-sources"
@@ -43,3 +44,6 @@ COUPONS = _COUPONS.table
 REDEMPTIONS = _COUPON_REDEMPTIONS.table
 #: The hidden table of gateway card profiles, keyed by token or instrument id (never shown).
 CARD_PROFILES = "card-profiles"
+#: The hidden table of each customer's active coupon redemptions, keyed by customer id, so
+#: working out an invoice's discounts reads a few documents however many redemptions exist.
+CUSTOMER_REDEMPTIONS = "customer-redemptions"

@@ -25,13 +25,20 @@ from .context import Context
 from .counters import PAYMENT_TYPES, count_payment, count_refund
 from .customers import CUSTOMERS, LEAD_SOURCES, upsert_customer
 from .events import emit
-from .instruments import instrument_for_payment, record_payment
-from .invoice_payments import check_payable, pay_invoices, refund_invoices
+from .instruments import (
+    PAYMENT_INSTRUMENTS,
+    instrument_for_payment,
+    instrument_status,
+    profile_of,
+    record_payment,
+)
+from .invoice_payments import check_payable, pay_invoices, payment_declined, refund_invoices
 from .listing import Page, list_documents
 from .paging import ListQuery
 
 __all__ = ("TRANSACTIONS", "REQUEST_IDS", "OPEN_AUTHORIZATIONS", "REPEAT_WINDOW", "GATEWAY_NAME",
-           "TransactionRelations", "create_transaction", "refund_transaction", "finish_offsite",
+           "TransactionRelations", "create_transaction", "charge_saved_instrument",
+           "refund_transaction", "finish_offsite",
            "update_custom_fields", "query_transaction", "get_transaction", "list_transactions")
 
 TRANSACTIONS = "transactions"
@@ -79,20 +86,62 @@ def create_transaction(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
                          if data["type"] == "sale" else None)
         kind = "capture" if authorization else data["type"]
         decision = gateway.decide(profile, kind)
-        transaction = _new_transaction(ctx, data, kind, decision, customer, instrument, billing,
-                                       format_time(now))
-        if authorization is not None:
-            transaction["parentTransactionId"] = authorization["id"]
-            _capture(tx, ctx, authorization, transaction)
-        if transaction["status"] == "waiting-approval":
-            issue_token(tx, ctx, transaction)
-        tx.insert(ctx.namespace, TRANSACTIONS, transaction)
-        _settle(tx, ctx, transaction)
-        if data.get("requestId"):
-            tx.put(ctx.namespace, REQUEST_IDS, {"id": data["requestId"],
-                                                "transactionId": transaction["id"],
-                                                "createdTime": transaction["createdTime"]})
-        return transaction
+        return _record(tx, ctx, data, kind, decision, customer, instrument, billing, now,
+                       authorization)
+
+
+def charge_saved_instrument(ctx: Context, data: dict[str, Any], instrument_id: str,
+                            decline: bool = False) -> dict[str, Any]:
+    """An order's ``sale`` (autopay; merchant-initiated unless ``data`` says otherwise) on a
+    stored instrument of ``data['customerId']``.
+
+    Unlike ``create_transaction``, an instrument the clock has taken past its expiry is still
+    charged: the gateway declines it with the expiry code (54), as a renewal on an expired card
+    declines at Rebilly; with ``decline`` (a fault rule) any card declines ("Do not honor"). A
+    deactivated or unknown instrument is refused.
+
+    :raises ValidationFailed: for an unknown customer or an unusable instrument.
+    """
+    with ctx.store.transaction() as tx:
+        now = ctx.clock.now()
+        customer = _customer_for(tx, ctx, data)
+        check_payable(tx, ctx, {**data, "type": "sale"}, customer["id"])
+        instrument = tx.read(ctx.namespace, PAYMENT_INSTRUMENTS, instrument_id)
+        status = instrument_status(instrument, now) if instrument else "deactivated"
+        if instrument is None or instrument["customerId"] != customer["id"] \
+                or status == "deactivated":
+            raise ValidationFailed([{"field": "paymentInstruction.paymentInstrumentId",
+                                     "message": "No usable payment instrument with this id "
+                                                "belongs to the customer."}])
+        profile = profile_of(tx, ctx, instrument_id)
+        if status == "expired":
+            profile = {**profile, "expiryFailed": True}
+        if decline:
+            profile = {**profile, "outcome": "declined"}
+        decision = gateway.decide(profile, "sale")
+        return _record(tx, ctx, {"isMerchantInitiated": True, **data, "type": "sale"}, "sale",
+                       decision, customer, instrument, None, now, None)
+
+
+def _record(tx: Transaction, ctx: Context, data: dict[str, Any], kind: str,
+            decision: dict[str, Any], customer: dict[str, Any], instrument: dict[str, Any],
+            billing: dict[str, Any] | None, now: datetime,
+            authorization: dict[str, Any] | None) -> dict[str, Any]:
+    """Store the transaction the gateway decided and what it moves; return it."""
+    transaction = _new_transaction(ctx, data, kind, decision, customer, instrument, billing,
+                                   format_time(now))
+    if authorization is not None:
+        transaction["parentTransactionId"] = authorization["id"]
+        _capture(tx, ctx, authorization, transaction)
+    if transaction["status"] == "waiting-approval":
+        issue_token(tx, ctx, transaction)
+    tx.insert(ctx.namespace, TRANSACTIONS, transaction)
+    _settle(tx, ctx, transaction)
+    if data.get("requestId"):
+        tx.put(ctx.namespace, REQUEST_IDS, {"id": data["requestId"],
+                                            "transactionId": transaction["id"],
+                                            "createdTime": transaction["createdTime"]})
+    return transaction
 
 
 def _guard_repeat(tx: Transaction, ctx: Context, request_id: str | None,
@@ -171,10 +220,10 @@ def _new_transaction(ctx: Context, data: dict[str, Any], kind: str, decision: di
         "isMerchantInitiated": data["isMerchantInitiated"],
         "has3ds": waiting,
         "hasAmountAdjustment": False,
-        "isRebill": False,
-        "rebillNumber": 0,
-        "retryNumber": 0,
-        "isRetry": False,
+        "isRebill": data.get("isRebill", False),
+        "rebillNumber": data.get("rebillNumber", 0),
+        "retryNumber": data.get("retryNumber", 0),
+        "isRetry": data.get("retryNumber", 0) > 0,
         "bin": instrument.get("bin"),
         "createdTime": now,
         "updatedTime": now,
@@ -225,6 +274,8 @@ def _settle(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
     _announce_result(tx, ctx, transaction)
     if payment:
         pay_invoices(tx, ctx, transaction)
+    elif transaction["result"] == "declined":
+        payment_declined(tx, ctx, transaction)
 
 
 def _announce_result(tx: Transaction, ctx: Context, transaction: dict[str, Any]) -> None:
