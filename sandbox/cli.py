@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _shown(default: object) -> str:
     if isinstance(default, tuple):
-        return ",".join(default) or "any"
+        return ",".join(f"{item:g}" if isinstance(item, float) else item
+                        for item in default) or "any"
     return str(default)
 
 

@@ -274,6 +274,12 @@ class SandboxClient:
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         return self.move_clock("advance", seconds=seconds)
 
+    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0,
+                seconds: float = 0) -> dict[str, Any]:
+        """Move the clock forward and answer once the orders, invoices and pauses it made due
+        have renewed, retried and ended: the answer's ``billing`` counts what they did."""
+        return self.advance_clock(days * 86400 + hours * 3600 + minutes * 60 + seconds)
+
     def resume_clock(self) -> dict[str, Any]:
         return self.move_clock("resume")
 

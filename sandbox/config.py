@@ -50,6 +50,17 @@ def _parse_key_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _parse_day_list(raw: str) -> tuple[float, ...]:
+    """``1,3,7`` -> (1.0, 3.0, 7.0), rising and positive; ``none`` or blank -> ()."""
+    if raw.strip().lower() in ("", "none"):
+        return ()
+    days = tuple(float(part) for part in raw.split(","))
+    if any(not math.isfinite(day) or day <= 0 for day in days) \
+            or list(days) != sorted(set(days)):
+        raise ValueError(f"expected rising positive numbers of days such as 1,3,7, got {raw!r}")
+    return days
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name, default, parser for text values and a one-line description."""
@@ -126,6 +137,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_snapshots", 20, int,
             "Saved snapshots one namespace may hold at once (each is a full copy on disk)."),
     Setting("log_level", "info", str, "Logging level: debug, info, warning or error."),
+    Setting("dunning_retries", (1.0, 3.0, 7.0), _parse_day_list,
+            "Days after a declined renewal invoice's due time at which autopay charges it "
+            "again (the sandbox's own dunning schedule); after the last, the invoice is "
+            "abandoned and the order canceled. none: no retries."),
     Setting("webhook_attempts", 5, int,
             "Attempts per webhook delivery (the sandbox's own policy) before it is failed."),
     Setting("webhook_backoff_seconds", 10.0, float,

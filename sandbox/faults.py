@@ -108,7 +108,8 @@ class Rule:
     probability: float = 1.0
     seed: int | str = 0
     lifetime: float = 3600.0  # seconds, from when the registry takes the rule
-    #: "request" (API requests) or "delivery" (webhook delivery attempts).
+    #: "request" (API requests), "delivery" (webhook delivery attempts) or "renewal-payment"
+    #: (autopay charges of renewal invoices, which it declines).
     on: str = "request"
     event_type: str | None = None  # delivery rules: the eventType to match
     url: str | None = None  # delivery rules: a ``*`` pattern for the delivery URL
@@ -348,6 +349,20 @@ class FaultRegistry:
                     if number is None:
                         return None
                     return Decision(rule.action, "rule", rule.id, number, rule.delay_for(number))
+        return None
+
+    def decide_renewal(self, namespace: str) -> Decision | None:
+        """Whether a renewal-payment rule declines this autopay charge of a renewal invoice;
+        counted per charge as request rules count per request."""
+        rules = self.rules(namespace)
+        with self._lock:
+            for rule in rules:
+                if rule.on != "renewal-payment" or rule.remaining() == 0:
+                    continue
+                number = rule.decide()
+                if number is None:
+                    return None
+                return Decision(rule.action, "rule", rule.id, number)
         return None
 
     def decide_delivery(self, namespace: str, event_type: str, url: str) -> Decision | None:

@@ -39,7 +39,8 @@ def shown_default(setting: Setting) -> str:
     if default is None:
         return "none"
     if isinstance(default, tuple):
-        return f"`{','.join(default)}`" if default else "any"
+        shown = ",".join(f"{item:g}" if isinstance(item, float) else item for item in default)
+        return f"`{shown}`" if default else "any"
     if isinstance(default, float):
         return f"`{default:g}`"
     return f"`{default}`"

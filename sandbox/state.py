@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app
 
 from .auth import Namespace, namespace_for
+from .billing_worker import BillingClock
 from .delivery import DeliveryWorker
 from .faults import FaultRegistry
 from .ids import Clock, IdGenerator
-from .namespacesalt import load_salt
+from .namespacesalt import SALT_NAMESPACE, load_salt
 from .ratelimit import RateLimiter
 from .requestjournal import RequestJournal
 from .seeding import SeededNamespaces
+from .services.billing_clock import namespaces_with_steps
 from .services.context import Context
 from .services.notifications import Notifier
 from .store import Store
 
-__all__ = ("SandboxState", "get_state", "init_app")
+__all__ = ("SandboxState", "get_state", "init_app", "CLOCK_TABLE")
+
+#: Where a moved clock is kept, one document per namespace (the global one's beside the salt).
+CLOCK_TABLE, CLOCK_ID = "sandbox-clock", "clock"
 
 
 @dataclass
@@ -49,6 +55,11 @@ class SandboxState:
         self.deliveries.load_pending()
         #: Sends the ``notificationUrl`` POSTs, retried on the namespace's clock.
         self.notifier = Notifier(self.journal, self.clock_for, policy=self.deliveries.policy)
+        self._load_clocks()
+        #: Renews orders, retries and pauses as each namespace's clock passes their times.
+        self.billing = BillingClock(self.store, self.context, self.clock_for)
+        if namespaces_with_steps(self.store):
+            self.billing.ensure_started()  # a catch-up a restart cut short goes on
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SandboxState:
@@ -70,16 +81,57 @@ class SandboxState:
             self.namespace_clocks[namespace] = self.clock.copy()
         return self.namespace_clocks[namespace]
 
+    def save_clock(self, namespace: str | None) -> None:
+        """Keep where a clock stands in the store, so a restart finds it there: a namespace's
+        own clock in that namespace, the global one beside the database's salt."""
+        owner = SALT_NAMESPACE if namespace is None else namespace
+        target = self.clock if namespace is None else self.namespace_clocks.get(namespace)
+        with self.store.transaction() as tx:
+            if target is None or (namespace is None and not _moved(target)):
+                tx.delete(owner, CLOCK_TABLE, CLOCK_ID)
+            else:
+                tx.put(owner, CLOCK_TABLE, {"id": CLOCK_ID, **target.describe()})
+
+    def _load_clocks(self) -> None:
+        for namespace, kinds in self.store.namespaces().items():
+            if not kinds.get(CLOCK_TABLE):
+                continue
+            saved = self.store.get(namespace, CLOCK_TABLE, CLOCK_ID)
+            if saved is None:
+                continue
+            clock = self.clock if namespace == SALT_NAMESPACE else Clock()
+            _restore(clock, saved)
+            if namespace != SALT_NAMESPACE:
+                self.namespace_clocks[namespace] = clock
+
     def context(self, namespace: str, organization_id: str | None = None) -> Context:
         """What a service needs to act for a namespace: store, ids and that namespace's clock."""
         return Context(self.store, self.ids, self.clock_for(namespace), namespace, organization_id,
                        outbox=self.deliveries.outbox,
-                       max_stored_bytes=self.config["webhook_max_stored_bytes"])
+                       max_stored_bytes=self.config["webhook_max_stored_bytes"],
+                       retry_days=self.config["dunning_retries"],
+                       renewal_fault=lambda: self.faults.decide_renewal(namespace) is not None)
 
     def close(self) -> None:
+        self.billing.close()
         self.notifier.close()
         self.deliveries.close()
         self.store.close()
+
+
+def _moved(clock: Clock) -> bool:
+    described = clock.describe()
+    return described["frozen"] or described["offsetSeconds"] != 0
+
+
+def _restore(clock: Clock, saved: dict[str, Any]) -> None:
+    """Put a clock where ``describe`` said it stood: frozen at its time, or running at its
+    offset from real time."""
+    if saved.get("frozen"):
+        clock.freeze(datetime.fromisoformat(saved["now"]))
+    else:
+        clock.set(datetime.now(timezone.utc)
+                  + timedelta(seconds=saved.get("offsetSeconds") or 0))
 
 
 def init_app(app: Flask, state: SandboxState) -> None:

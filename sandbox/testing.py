@@ -178,6 +178,14 @@ class SandboxNamespace:
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         return self.client.advance_clock(seconds)
 
+    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0,
+                seconds: float = 0) -> dict[str, Any]:
+        """``SandboxClient.advance``: the clock moved and every billing step it made due run."""
+        return self.client.advance(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+    def set_clock(self, at: datetime | str) -> dict[str, Any]:
+        return self.client.set_clock(at)
+
     def freeze_clock(self, at: datetime | str | None = None) -> dict[str, Any]:
         return self.client.freeze_clock(at)
 

@@ -22,8 +22,10 @@ from ..fixtures import (
 from ..namespacesalt import clear_all_keeping_salt
 from ..problems import BadRequest, NotFound, ValidationFailed
 from ..schemas.admin import EARLIEST, LATEST
+from ..schemas.fault import RENEWAL_RULE_SECONDS
 from ..seeding import SEEDED_KIND, seed_namespace
 from ..services import tracking
+from ..services.billing_clock import namespaces_with_steps
 from ..state import SandboxState
 from ..version import __version__
 
@@ -131,27 +133,39 @@ def clock(state: SandboxState, namespace: str | None = None) -> dict[str, Any]:
 def move_clock(state: SandboxState, namespace: str | None, action: str,
                at: datetime | None = None, seconds: float | None = None) -> dict[str, Any]:
     """Freeze, set, advance, resume or return to real time: one namespace's clock, or the global
-    one (which every namespace without a clock of its own follows)."""
+    one (which every namespace without a clock of its own follows). Answers once every billing
+    step the move made due (renewals, retries, churns, pauses) has run, with what they made."""
     target = state.clock if namespace is None else state.own_clock(namespace)
     if action == "advance" and not EARLIEST <= target.now() + timedelta(seconds=seconds or 0) \
             <= LATEST:
         raise ValidationFailed([{"field": "seconds",
                                  "message": "The clock must stay between 1970 and 9000."}])
-    if action == "freeze":
-        target.freeze(at)
-    elif action == "set":
-        target.set(at)
-    elif action == "advance":
-        target.advance(timedelta(seconds=seconds or 0))
-    elif action == "resume":
-        target.resume()
-    elif namespace is None:
-        target.reset()
+
+    def move() -> None:
+        if action == "freeze":
+            target.freeze(at)
+        elif action == "set":
+            target.set(at)
+        elif action == "advance":
+            target.advance(timedelta(seconds=seconds or 0))
+        elif action == "resume":
+            target.resume()
+        elif namespace is None:
+            target.reset()
+        else:
+            state.namespace_clocks.pop(namespace, None)
+        state.save_clock(namespace)
+
+    if namespace is None:
+        move()
+        followers = [name for name in namespaces_with_steps(state.store)
+                     if name not in state.namespace_clocks]
+        made = state.billing.run_all(followers)
     else:
-        state.namespace_clocks.pop(namespace, None)
+        made = state.billing.run(namespace, move)
     state.deliveries.wake()  # retries due by the moved clock go now
     state.notifier.wake()
-    return clock(state, namespace)
+    return {**clock(state, namespace), "billing": made}
 
 
 def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
@@ -163,6 +177,8 @@ def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
                          '"global": true.')
     match = rule["match"]
     header = next(iter(match["header"].items())) if "header" in match else None
+    lifetime = (RENEWAL_RULE_SECONDS if rule["on"] == "renewal-payment"
+                and "expiresInSeconds" not in definition else rule["expiresInSeconds"])
     action = Action(status=rule.get("status"), body=rule.get("body"),
                     headers=rule.get("headers") or {}, delay_ms=rule.get("delay"),
                     network=rule.get("network"), hang_seconds=rule.get("hangSeconds"),
@@ -174,7 +190,7 @@ def add_fault(state: SandboxState, namespace: str | None, rule: dict[str, Any],
             path=normalise_path(match["path"]) if "path" in match else None,
             header=(header[0], header[1]) if header else None, body=match.get("body") or {},
             times=rule.get("times"), skip=rule["skip"], probability=rule.get("probability", 1.0),
-            seed=rule.get("seed", 0), lifetime=rule["expiresInSeconds"], on=rule["on"],
+            seed=rule.get("seed", 0), lifetime=lifetime, on=rule["on"],
             event_type=match.get("eventType"), url=match.get("url")))
     except RuleLimitReached as full:
         raise ValidationFailed([], detail=f"{full} (--max-fault-rules)") from None

@@ -117,7 +117,7 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
                "Freeze, set, advance, resume or return to real time.",
                {200: Answer("The clock after the change.", answers.ClockStateSchema)},
                errors=(400, 422), namespace="optional", body=ClockSchema,
-               client=("move_clock", "freeze_clock", "set_clock", "advance_clock",
+               client=("move_clock", "freeze_clock", "set_clock", "advance_clock", "advance",
                        "resume_clock", "real_clock")),
     AdminRoute("/faults", "POST", views.add_fault, "addFault",
                "Add a fault rule to the namespace, or a global one.",

@@ -80,7 +80,11 @@ def _before_view() -> None:
 @bp.after_request
 def _finish(response: Response) -> Response:
     """After-commit faults, rate-limit headers, then the journal sees the final answer."""
-    response = inject_after(get_state(), response)
+    state = get_state()
+    response = inject_after(state, response)
+    if request.method in WRITE_METHODS and response.status_code < 400 \
+            and "/subscription" in request.path:
+        state.billing.ensure_started()  # orders and their pauses have steps on the clock
     allowance = g.get("allowance")
     if allowance is not None and response.status_code < 400:
         response.headers.update(allowance.headers())

@@ -64,6 +64,14 @@ def _header_value(value: str) -> None:
         raise ValidationError("Header values are printable ASCII, at most 1000 characters.")
 
 
+#: How long a rule may live, in seconds of its namespace's clock: a week, or for a
+#: renewal-payment rule ten years (a dunning test moves the clock by months).
+WEEK = 7 * 86400
+MAX_RENEWAL_RULE_SECONDS = 10 * 365 * 86400
+#: A renewal-payment rule's lifetime when none is given: 400 days of its namespace's clock.
+RENEWAL_RULE_SECONDS = 400 * 86400
+
+
 class StrictRequestSchema(RequestSchema):
     """Fault payloads reject unknown fields whatever ``--strict`` says."""
 
@@ -118,7 +126,8 @@ REQUEST_ACTION_PARTS = ("status", "body", "headers", "delay", "network", "hangSe
 
 
 class FaultRuleSchema(StrictRequestSchema):
-    on = fields.String(load_default="request", validate=validate.OneOf(("request", "delivery")))
+    on = fields.String(load_default="request", validate=validate.OneOf(
+        ("request", "delivery", "renewal-payment")))
     delivery = fields.String(validate=validate.OneOf(DELIVERY_ACTIONS))
     delaySeconds = fields.Float(allow_nan=False, validate=validate.Range(0.001, 7 * 86400))
     match = fields.Nested(MatchSchema, load_default=dict)
@@ -135,7 +144,7 @@ class FaultRuleSchema(StrictRequestSchema):
     probability = fields.Float(allow_nan=False, validate=validate.Range(0, 1))
     seed = fields.Raw(validate=_seed)
     expiresInSeconds = fields.Float(allow_nan=False, load_default=3600,
-                                    validate=validate.Range(0.001, 7 * 86400))
+                                    validate=validate.Range(0.001, MAX_RENEWAL_RULE_SECONDS))
     globalRule = fields.Boolean(data_key="global", load_default=False)
 
     @validates_schema
@@ -144,6 +153,9 @@ class FaultRuleSchema(StrictRequestSchema):
             raise ValidationError({"seed": ["A seed goes with a probability."]})
         if data["on"] == "delivery":
             self._coherent_delivery(data)
+            return
+        if data["on"] == "renewal-payment":
+            self._coherent_renewal(data)
             return
         for name in ("delivery", "delaySeconds"):
             if name in data:
@@ -162,6 +174,29 @@ class FaultRuleSchema(StrictRequestSchema):
             raise ValidationError({"body": ["A body or headers go with a status."]})
         if "hangSeconds" in data and data.get("network") != "hang":
             raise ValidationError({"hangSeconds": ["Only for network: hang."]})
+
+    @validates_schema
+    def _lifetime(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Rules on requests and deliveries live at most a week of the sandbox clock; a
+        renewal-payment rule, meant to outlast the clock's jumps, up to ten years."""
+        if data.get("on") != "renewal-payment" and data.get("expiresInSeconds", 0) > WEEK:
+            raise ValidationError({"expiresInSeconds": [
+                f"Must be at most {WEEK} ({MAX_RENEWAL_RULE_SECONDS} for "
+                '"on": "renewal-payment").']})
+
+    @staticmethod
+    def _coherent_renewal(data: dict[str, Any]) -> None:
+        """A renewal-payment rule only declines: the autopay charges of renewal invoices
+        (retries included) it fires on decline, whatever the card."""
+        for name in (*REQUEST_ACTION_PARTS, "delivery", "delaySeconds"):
+            if name in data:
+                raise ValidationError({name: ['Not for "on": "renewal-payment", which '
+                                              "declines the charge."]})
+        if data["afterCommit"]:
+            raise ValidationError({"afterCommit": ['Not for "on": "renewal-payment".']})
+        if data["match"]:
+            raise ValidationError({"match": ['A renewal-payment rule matches every renewal '
+                                             'charge of its namespace: use skip and times.']})
 
     @staticmethod
     def _coherent_delivery(data: dict[str, Any]) -> None:
