@@ -101,13 +101,15 @@ class BillingClock:
 
 
 def _pause_now_and_then() -> Callable[[], None]:
-    """A pause that lets other greenlets run once every ``_SLICE_SECONDS`` of work."""
+    """A pause that lets other requests in once every ``_SLICE_SECONDS`` of work: the loop runs
+    its callbacks and polls its sockets (``gevent.idle``; a bare ``sleep(0)`` would resume the
+    catch-up before any socket was looked at)."""
     last = [time.monotonic()]
 
     def pause() -> None:
         now = time.monotonic()
         if now - last[0] >= _SLICE_SECONDS:
-            gevent.sleep(0)
+            gevent.idle()  # until the loop has run its callbacks and I/O: requests get in
             last[0] = time.monotonic()
     return pause
 

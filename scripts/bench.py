@@ -105,6 +105,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -180,6 +181,39 @@ def order_body(customer_id: str, instrument_id: str) -> bytes:
                        "items": [{"plan": {"id": "bench-monthly"}, "quantity": 1}],
                        "paymentInstrumentId": instrument_id},
                       separators=(",", ":")).encode()
+
+
+#: The billing-clock row: monthly orders in one namespace, renewed for a year in one advance.
+RENEWAL_ORDERS = 1_000
+RENEWAL_KEY = "sk_sandbox_renewals"
+READER_KEY = "sk_sandbox_reader"
+
+
+def renewal_fixtures(how_many: int) -> dict[str, Any]:
+    """A monthly plan and ``how_many`` customers, each with a card and an order on it."""
+    card = {key: CARD[key] for key in ("method", "pan", "cvv", "expMonth", "expYear",
+                                       "billingAddress")}
+    return {
+        "products": [{"id": "bench-product", "name": "Bench product"}],
+        "plans": [{"id": "bench-monthly", **BENCH_PLAN}],
+        "customers": [{"id": f"cus_{n}", "websiteId": CUSTOMER["websiteId"],
+                       "firstName": "Eleanor"} for n in range(how_many)],
+        "paymentInstruments": [{"id": f"inst_{n}", "customerId": f"cus_{n}", **card}
+                               for n in range(how_many)],
+        "subscriptions": [{"id": f"sub_{n}", "orderType": "subscription-order",
+                           "customerId": f"cus_{n}", "websiteId": CUSTOMER["websiteId"],
+                           "items": [{"plan": {"id": "bench-monthly"}}],
+                           "paymentInstrumentId": f"inst_{n}"} for n in range(how_many)]}
+
+
+def _read_meanwhile(port: int, waits: list[float], stop_reading: threading.Event) -> None:
+    """Read another namespace's customers until told to stop, keeping each wait (ms)."""
+    reader = Client(port)
+    try:
+        while not stop_reading.is_set():
+            waits.append(reader.expect(200, "GET", "/customers?limit=1", READER_KEY)[1])
+    finally:
+        reader.close()
 
 
 _CHILDREN: list[subprocess.Popen] = []
@@ -1127,6 +1161,47 @@ class Bench:
                 f"{median:.1f} ms median of {len(times)} "
                 f"({min(times):.1f}-{max(times):.1f}){extra}")))
 
+    def renewal_stage(self) -> None:
+        """A year of renewals: ``RENEWAL_ORDERS`` monthly orders (each with its card) in one
+        namespace, then one advance of 365 days; meanwhile another namespace is read in a loop
+        and its longest wait is the stall the advance caused."""
+        db = self.workdir / "renewals" / "db.json"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        process, port, _ = self.start(lambda p: sandbox_argv(p, db), "sandbox-renewals")
+        client = Client(port)
+        try:
+            client.expect(200, "POST", "/__admin/clock", RENEWAL_KEY,
+                          json.dumps({"action": "freeze",
+                                      "time": "2030-01-01T00:00:00Z"}).encode())
+            log(f"loading {count(RENEWAL_ORDERS)} monthly orders (each paid at once)")
+            client.expect(201, "POST", "/__admin/fixtures", RENEWAL_KEY,
+                          json.dumps(renewal_fixtures(RENEWAL_ORDERS)).encode())
+            waits: list[float] = []
+            stop_reading = threading.Event()
+            reader = threading.Thread(target=_read_meanwhile, args=(port, waits, stop_reading),
+                                      daemon=True)
+            reader.start()
+            time.sleep(0.2)
+            log("advancing the clock 365 days")
+            payload, elapsed = client.expect(
+                200, "POST", "/__admin/clock", RENEWAL_KEY,
+                json.dumps({"action": "advance", "seconds": 365 * 86400}).encode())
+            stop_reading.set()
+            reader.join(10)
+        finally:
+            client.close()
+            stop(process)
+        made = json.loads(payload)["billing"]
+        self.numbers["renewal_year_s"] = elapsed / 1000
+        self.numbers["renewal_stall_ms"] = percentile(sorted(waits), 99) if waits else 0.0
+        self.rows.append(Row(
+            f"a year of renewals: {count(RENEWAL_ORDERS)} monthly orders, one advance",
+            count(RENEWAL_ORDERS), result=(
+                f"{elapsed / 1000:.2f} s for {made['renewals']:,} renewals, "
+                f"{made['payments']:,} payments, {made['events']:,} events; another "
+                f"namespace's {len(waits)} GETs meanwhile: p99 {percentile(sorted(waits), 99):.0f}"
+                f" ms, max {max(waits) if waits else 0:.0f} ms (a journal compaction included)")))
+
     def new_keys_stage(self) -> None:
         """Memory under endless new API keys and huge refused bodies: both must leave nothing
         behind but bounded journals (namespaces appear on the fly, bodies are capped)."""
@@ -1227,6 +1302,7 @@ class Bench:
         self.flat_stage(none_db, loaded, top_db,
                         Preloaded(more.customers, extra.transactions, *payer))
         self.admin_stage()
+        self.renewal_stage()
         self.new_keys_stage()
         self.cluster_stage()
 
@@ -1260,6 +1336,11 @@ def bar(numbers: dict[str, float], top: int) -> list[tuple[str, str, bool]]:
                          "GET /transactions?filter=customerId:…&sort=-createdTime&limit=100")):
         p50 = numbers[f"{name}_warning_{top}_c1_p50"]
         items.append((f"{label} p50 < 5 ms ({top_label} stored)", f"{p50:.2f} ms", p50 < 5))
+    if "renewal_year_s" in numbers:
+        items += [(f"a year of renewals over {count(RENEWAL_ORDERS)} monthly orders <= 10 s",
+                   f"{numbers['renewal_year_s']:.2f} s", numbers["renewal_year_s"] <= 10),
+                  ("another namespace's GETs during that advance: p99 <= 100 ms",
+                   f"{numbers['renewal_stall_ms']:.0f} ms", numbers["renewal_stall_ms"] <= 100)]
     per_customer = numbers["rss_per_customer_kb"]
     items += [
         (f"memory per stored customer <= 2.5 KB ({top_label} stored)", f"{per_customer:.2f} KB",
@@ -1304,6 +1385,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="load generator: wrk when on PATH (auto), or the Python one")
     parser.add_argument("--cluster-only", action="store_true",
                         help="only the rows of creates through HAProxy with 1 and 2 replicas")
+    parser.add_argument("--renewals-only", action="store_true",
+                        help="only the row of a year of renewals over 1,000 monthly orders")
     arguments = parser.parse_args(argv)
     if arguments.duration is not None and arguments.duration < 1:
         parser.error("--duration must be at least 1 second")
@@ -1351,11 +1434,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         loadgen = LoadGenerator(arguments.loadgen, workdir)
         bench = Bench(settings, loadgen, workdir)
         started = time.perf_counter()
-        bench.cluster_stage() if arguments.cluster_only else bench.run()
+        if arguments.cluster_only:
+            bench.cluster_stage()
+        elif arguments.renewals_only:
+            bench.renewal_stage()
+        else:
+            bench.run()
         print(header(settings, loadgen))
         print()
         print(render(bench.rows))
-        if not arguments.cluster_only:
+        if not (arguments.cluster_only or arguments.renewals_only):
             print()
             print(render_bar(bar(bench.numbers, settings.top)))
         log(f"done in {time.perf_counter() - started:.0f} s")

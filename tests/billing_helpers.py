@@ -91,3 +91,24 @@ class Admin:
 @pytest.fixture(name="admin")
 def admin_fixture(client) -> Admin:
     return Admin(client)
+
+
+def orders_fixture_set(how_many: int) -> dict[str, Any]:
+    """A fixture set: a monthly plan and ``how_many`` customers, each with a card and an order
+    paid at once."""
+    customers, cards, orders = [], [], []
+    for number in range(how_many):
+        customers.append({"id": f"cus_{number}", "websiteId": "web_shop", "firstName": "Ann"})
+        cards.append({"id": f"inst_{number}", "customerId": f"cus_{number}",
+                      "method": "payment-card", "pan": "4111111111111111", "cvv": "123",
+                      "expMonth": 12, "expYear": 2099,
+                      "billingAddress": {"firstName": "Ann", "lastName": "Lee"}})
+        orders.append({"id": f"sub_{number}", "orderType": "subscription-order",
+                       "customerId": f"cus_{number}", "websiteId": "web_shop",
+                       "items": [{"plan": {"id": "monthly"}}],
+                       "paymentInstrumentId": f"inst_{number}"})
+    return {"products": [{"id": "pro", "name": "Pro"}],
+            "plans": [{"id": "monthly", "name": "Monthly", "productId": "pro",
+                       "currency": "USD", "pricing": {"formula": "fixed-fee", "price": 30},
+                       "recurringInterval": {"unit": "month", "length": 1}}],
+            "customers": customers, "paymentInstruments": cards, "subscriptions": orders}

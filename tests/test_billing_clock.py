@@ -14,6 +14,7 @@ from billing_helpers import (  # noqa: F401  (the shop and admin fixtures)
     instrument,
     listen,
     order,
+    orders_fixture_set,
     put,
     shop_fixture,
 )
@@ -286,3 +287,19 @@ def test_each_renewal_is_stamped_with_its_own_time(frozen, admin):
               invoices_of(frozen, made["id"])[1:]]
     assert all(created == issued for created, issued in stamps)
     assert [datetime.fromisoformat(issued).day for _, issued in stamps] == [28, 31, 30]
+
+
+@pytest.mark.slow
+def test_a_year_over_a_thousand_monthly_orders_makes_every_renewal_once(admin, client):
+    """Its time is the benchmark's (make bench); here, that every step happens once."""
+    assert admin.post("/clock", {"action": "freeze", "time": START}).status_code == 200
+    assert admin.post("/fixtures", orders_fixture_set(1000)).status_code == 201
+
+    made_by = advance(admin, days=365)
+
+    assert (made_by["renewals"], made_by["payments"], made_by["declines"]) == (
+        12000, 12000, 0)
+    assert client.get("/subscriptions?filter=rebillNumber:13&limit=1").headers[
+        "Pagination-Total"] == "1000"
+    assert client.get("/invoices?filter=type:renewal&limit=1").headers[
+        "Pagination-Total"] == "12000"

@@ -84,3 +84,17 @@ def test_another_namespace_shows_none_of_them(app, client, saas_shop):
     assert "No orders." in shown and "No invoices." in shown
     assert ORDER not in shown and saas_shop["initialInvoiceId"] not in shown
     assert 'id="orders"' not in page(app), "no namespace picked, no orders"
+
+
+def test_an_orders_timeline_shows_its_invoices_and_payments_by_time(app, client, saas_shop):
+    admin = Admin(app.test_client())
+    assert admin.post("/clock", {"action": "advance", "seconds": 50 * 86400}).status_code == 200
+
+    shown = page(app, f"?namespace={ns(app)}&order={ORDER}")
+    timeline = section(shown, "timeline")
+    times = re.findall(r'<td class="mono">(\d{4}-\d\d-\d\dT[^<]+)</td>', timeline)
+    assert times == sorted(times) and len(times) >= 6
+    assert timeline.count("renewal invoice") == 2  # the trial's end, then a month later
+    assert "initial invoice" in timeline and "approved" in timeline
+    missing = page(app, f"?namespace={ns(app)}&order=sub_none")
+    assert "No order sub_none in this namespace." in section(missing, "timeline")

@@ -22,6 +22,7 @@ from ..problems import BadRequest
 from ..seeding import SEEDED_KIND
 from ..services.customers import CUSTOMERS
 from ..services.events import DELIVERIES
+from ..services.order_timeline import order_timeline
 from ..services.tables import INVOICES, ORDERS
 from ..services.tracking import TRACKING
 from ..state import SandboxState, get_state
@@ -52,12 +53,15 @@ def dashboard() -> Response:
     if selected is not None and not NAMESPACE_ID.fullmatch(selected):
         raise BadRequest("'namespace' takes a namespace id (ns_ and 24 hex digits), as listed "
                          "on the dashboard; keys never go in URLs.")
+    order_id = request.args.get("order", "").strip()[:50] or None
     namespaces = _namespaces(state)
     page = render_template(
         "dashboard.html", health=operations.health(state), namespaces=namespaces,
         kinds=_kinds(namespaces), selected=selected,
         customers=_customers(state, selected) if selected else None,
         billing=_billing(state, selected) if selected else None,
+        timeline=_timeline(state, selected, order_id) if selected and order_id else None,
+        order_id=order_id,
         requests=[_request(entry) for entry in state.journal.entries(selected, limit=SHOWN)]
         if selected else [],
         deliveries=_deliveries(state, selected) if selected else [],
@@ -116,6 +120,13 @@ def _billing(state: SandboxState, namespace: str) -> dict[str, Any]:
             for invoice in islice(reversed(tx.view(namespace, INVOICES)), SHOWN_BILLING)]
         return {"orders": orders, "ordersTotal": tx.count(namespace, ORDERS),
                 "invoices": invoices, "invoicesTotal": tx.count(namespace, INVOICES)}
+
+
+def _timeline(state: SandboxState, namespace: str, order_id: str) -> list[dict[str, Any]]:
+    """One order's timeline (``?order=``): its invoices and payments by time; empty when the
+    namespace has no such order."""
+    with state.store.transaction() as tx:
+        return order_timeline(tx, namespace, order_id) or []
 
 
 #: A network fault as the journal describes it (``network truncate``, ``delay 5ms, network hang``).
