@@ -303,3 +303,74 @@ def test_a_year_over_a_thousand_monthly_orders_makes_every_renewal_once(admin, c
         "Pagination-Total"] == "1000"
     assert client.get("/invoices?filter=type:renewal&limit=1").headers[
         "Pagination-Total"] == "12000"
+
+
+@pytest.mark.served
+def test_the_plugins_sandbox_fixture_advances_a_month_of_billing(sandbox):
+    import requests
+
+    def call(method: str, path: str, body: dict) -> dict:
+        answer = requests.request(method, f"{sandbox.url}{path}", headers=sandbox.headers,
+                                  json=body, timeout=10)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    sandbox.freeze_clock()
+    sandbox.set_clock("2030-01-31T10:00:00Z")  # a frozen clock stays frozen where it is set
+    call("PUT", "/products/pro", {"name": "Pro"})
+    call("PUT", "/plans/monthly", {"name": "Monthly", "productId": "pro", "currency": "USD",
+                                   "pricing": {"formula": "fixed-fee", "price": 30},
+                                   "recurringInterval": {"unit": "month", "length": 1}})
+    call("PUT", "/customers/cus_ann", {"firstName": "Ann", "paymentToken": call(
+        "POST", "/tokens", {"method": "payment-card", "paymentInstrument": {
+            "pan": APPROVED, "expMonth": 12, "expYear": 2040, "cvv": "123"},
+            "billingAddress": {"firstName": "Ann", "lastName": "Lee"}})["id"]})
+    call("POST", "/subscriptions", {"orderType": "subscription-order", "customerId": "cus_ann",
+                                    "websiteId": "web_shop",
+                                    "items": [{"plan": {"id": "monthly"}}]})
+
+    moved = sandbox.advance(days=31, hours=1)
+
+    assert moved["now"] == "2030-03-03T11:00:00+00:00"
+    assert (moved["billing"]["renewals"], moved["billing"]["payments"]) == (1, 1)
+
+
+@pytest.mark.served
+def test_the_webhook_receiver_gets_an_orders_events_in_order(sandbox, webhook_receiver):
+    import requests
+
+    names = ["subscription-created", "invoice-created", "invoice-issued", "invoice-paid",
+             "subscription-activated", "renewal-invoice-issued", "subscription-renewed"]
+    webhook_receiver.register(sandbox, events=names)
+
+    def call(method: str, path: str, body: dict) -> dict:
+        answer = requests.request(method, f"{sandbox.url}{path}", headers=sandbox.headers,
+                                  json=body, timeout=10)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    sandbox.freeze_clock("2030-01-31T10:00:00Z")
+    call("PUT", "/products/pro", {"name": "Pro"})
+    call("PUT", "/plans/monthly", {"name": "Monthly", "productId": "pro", "currency": "USD",
+                                   "pricing": {"formula": "fixed-fee", "price": 30},
+                                   "recurringInterval": {"unit": "month", "length": 1}})
+    call("PUT", "/customers/cus_ann", {"firstName": "Ann", "paymentToken": call(
+        "POST", "/tokens", {"method": "payment-card", "paymentInstrument": {
+            "pan": APPROVED, "expMonth": 12, "expYear": 2040, "cvv": "123"},
+            "billingAddress": {"firstName": "Ann", "lastName": "Lee"}})["id"]})
+    made = call("POST", "/subscriptions", {"orderType": "subscription-order",
+                                           "customerId": "cus_ann", "websiteId": "web_shop",
+                                           "items": [{"plan": {"id": "monthly"}}]})
+    sandbox.advance(days=29)
+
+    [_, renewal_paid] = webhook_receiver.wait_for("invoice-paid", count=2, timeout=10)
+    assert renewal_paid["_embedded"]["invoice"]["type"] == "renewal"
+    received = [request.json()["eventType"] for request in webhook_receiver.requests]
+    assert received == names[:5] + ["invoice-created", "invoice-issued", "renewal-invoice-issued",
+                                    "subscription-renewed", "invoice-paid"]
+    [renewed] = webhook_receiver.wait_for("subscription-renewed")
+    assert renewed["_embedded"]["subscription"]["rebillNumber"] == 2
+    [issued] = [request.json() for request in webhook_receiver.requests
+                if request.json()["eventType"] == "renewal-invoice-issued"]
+    assert (issued["subscriptionId"], issued["invoiceId"]) == (
+        made["id"], issued["_embedded"]["invoice"]["id"])

@@ -264,3 +264,12 @@ def test_an_order_paid_at_once_fires_its_events_in_order(shop, app):
                or entry["eventType"].startswith("transaction-")]
     assert written == ["subscription-created", "invoice-created", "invoice-issued",
                        "transaction-processed", "invoice-paid", "subscription-activated"]
+
+
+def test_a_plan_an_order_bills_and_a_customer_with_invoices_stay(shop):
+    made = order(shop, ("monthly", 1))
+    assert_problem(shop.request("DELETE", "/plans/monthly"), 409)
+    assert shop.request("DELETE", "/plans/yearly").status_code == 204
+    assert put(shop, "/customers/cus_bob", {"firstName": "Bob"}).status_code == 201
+    assert_problem(shop.request("DELETE", "/customers/cus_ann?targetCustomerId=cus_bob"), 409)
+    assert shop.get(f"/subscriptions/{made['id']}").status_code == 200

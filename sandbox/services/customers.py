@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..ids import format_time
-from ..problems import NotFound, ValidationFailed
+from ..problems import Conflict, NotFound, ValidationFailed
 from ..store import Transaction, copy_document
 from . import tags as tag_rules
 from .contacts import build_contact, derived_names
@@ -198,12 +198,17 @@ def merge_customer(ctx: Context, customer_id: str, target_id: str | None) -> Non
     :raises NotFound: when the customer does not exist.
     :raises ValidationFailed: on ``targetCustomerId`` when it is missing, the same customer, or
         not a customer of this namespace.
+    :raises Conflict: when the customer has invoices (and so may have orders).
     """
     with ctx.store.transaction() as tx:
         source = tx.get(ctx.namespace, CUSTOMERS, customer_id)
         if source is None:
             raise NotFound(f"Customer {customer_id} was not found.")
         target = _merge_target(tx, ctx, customer_id, target_id)
+        if source.get("invoiceCount"):
+            raise Conflict(f"Customer {customer_id} has invoices (and may have orders), which "
+                           "the sandbox does not move to another customer; merge a customer "
+                           "without them.")
         now = format_time(ctx.clock.now())
         for instrument in list(tx.view(ctx.namespace, PAYMENT_INSTRUMENTS)):
             if instrument["customerId"] == customer_id:

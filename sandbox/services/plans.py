@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..problems import ValidationFailed
+from ..problems import Conflict, ValidationFailed
 from ..store import Transaction
 from .context import Context
 from .documents import check_id, read, remove, write
 from .listing import Page, list_documents
 from .paging import ListQuery
-from .tables import PLANS, PRODUCTS
+from .tables import ORDERS, PLANS, PRODUCTS
 
 __all__ = ("PLAN_WRITABLE", "create_plan", "upsert_plan", "get_plan", "list_plans",
            "delete_plan", "currency_sign")
@@ -78,9 +78,15 @@ def list_plans(ctx: Context, query: ListQuery) -> Page:
 
 
 def delete_plan(ctx: Context, plan_id: str) -> None:
-    """Nothing the sandbox stores refers to a plan yet, so a plan that exists is deleted.
+    """Delete a plan no order bills (each order keeps its own copy of its plans, but Rebilly
+    keeps a plan in use from going).
 
     :raises NotFound: when there is no such plan.
+    :raises Conflict: while an order has an item on it.
     """
     with ctx.store.transaction() as tx:
+        user = next((order["id"] for order in tx.view(ctx.namespace, ORDERS)
+                     if plan_id in order.get("planId", ())), None)
+        if user is not None and tx.exists(ctx.namespace, PLANS, plan_id):
+            raise Conflict(f"Plan {plan_id} cannot be deleted while order {user} bills it.")
         remove(tx, ctx, PLANS, plan_id, "plan")
