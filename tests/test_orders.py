@@ -273,3 +273,23 @@ def test_a_plan_an_order_bills_and_a_customer_with_invoices_stay(shop):
     assert put(shop, "/customers/cus_bob", {"firstName": "Bob"}).status_code == 201
     assert_problem(shop.request("DELETE", "/customers/cus_ann?targetCustomerId=cus_bob"), 409)
     assert shop.get(f"/subscriptions/{made['id']}").status_code == 200
+
+
+def test_put_of_an_active_order_with_the_same_items_keeps_them_whole(shop):
+    made = order(shop, ("monthly", 1), paymentInstrumentId=instrument(shop))
+    body = {"orderType": "subscription-order", "customerId": "cus_ann", "websiteId": "web_shop",
+            "items": [{"plan": {"id": "monthly"}, "quantity": 1}], "notes": "renamed"}
+    replaced = put(shop, f"/subscriptions/{made['id']}", body)
+    assert replaced.status_code == 200, replaced.get_json()
+    assert replaced.get_json()["items"] == made["items"]
+    assert replaced.get_json()["notes"] == "renamed"
+
+
+def test_an_order_that_does_not_renew_has_no_upcoming_invoice(shop):
+    assert put(shop, "/plans/trial-only", {
+        "name": "Trial only", "productId": "pro", "currency": "USD",
+        "trial": {"price": 0, "period": {"unit": "day", "length": 7}}}).status_code == 201
+    trial_only = order(shop, ("trial-only", 1))
+    assert trial_only["status"] == "active"
+    for made in (trial_only, order(shop, ("monthly", 1))):
+        assert_problem(shop.get(f"/subscriptions/{made['id']}/upcoming-invoice"), 404)

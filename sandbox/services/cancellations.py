@@ -31,6 +31,7 @@ from .documents import check_id, read
 from .invoice_amounts import cents, line_price, number
 from .listing import Page, list_documents
 from .order_invoices import item_price, open_invoice, plan_kind
+from .order_records import records_of
 from .order_state import editable_order, save_order
 from .paging import ListQuery
 from .pauses import instant, stop_pauses, subscription_order
@@ -104,9 +105,9 @@ def churn(tx: Transaction, ctx: Context, order_id: str, at: datetime) -> None:
 def confirmed_cancellation(tx: Transaction, ctx: Context,
                            order_id: str) -> dict[str, Any] | None:
     """The order's confirmed cancellation (the one waiting for its churn time), if any."""
-    return next((cancellation for cancellation in tx.view(ctx.namespace, CANCELLATIONS)
-                 if cancellation["subscriptionId"] == order_id
-                 and cancellation["status"] == "confirmed"), None)
+    return next((cancellation
+                 for cancellation in records_of(tx, ctx.namespace, CANCELLATIONS, order_id)
+                 if cancellation["status"] == "confirmed"), None)
 
 
 def _store(tx: Transaction, ctx: Context, cancellation_id: str, data: dict[str, Any],

@@ -38,7 +38,7 @@ from .documents import check_id, read
 from .instruments import usable_instrument
 from .invoices import void_invoice
 from .listing import Page, list_documents
-from .order_billing import activation_events, monthly_revenue
+from .order_billing import activation_events, monthly_revenue, order_interval
 from .order_invoices import initial_lines, item_price, open_invoice, plan_kind, upcoming
 from .order_state import ONE_TIME_ORDER, SUBSCRIPTION_ORDER, editable_order, save_order
 from .paging import ListQuery
@@ -192,14 +192,16 @@ def change_items(ctx: Context, order_id: str, data: dict[str, Any]) -> dict[str,
 def upcoming_invoice(ctx: Context, order_id: str) -> dict[str, Any]:
     """What the order's next renewal will bill, not stored: its period's lines and amounts.
 
-    :raises NotFound: when there is no such order, or it has no renewal ahead (a one-time
-        order, or one that is not active).
+    :raises NotFound: when there is no such order, or it has no renewal ahead (a one-time or
+        trial-only order, or one that is not active or paused: a canceled one churns instead).
     """
     with ctx.store.transaction() as tx:
         order = read(tx, ctx, ORDERS, order_id, "subscription")
         if order["orderType"] != SUBSCRIPTION_ORDER or order["status"] not in (
-                "active", "paused", "canceled") or not order.get("renewalTime"):
-            raise NotFound(f"Subscription {order_id} has no upcoming invoice.")
+                "active", "paused") or not order.get("renewalTime") \
+                or order.get("isTrialOnly") or order_interval(order) is None:
+            raise NotFound(f"Subscription {order_id} has no upcoming invoice: it does not "
+                           "renew.")
         return upcoming(ctx, order)
 
 
@@ -229,7 +231,7 @@ def _create(tx: Transaction, ctx: Context, order_id: str, data: dict[str, Any]) 
     _index_plans(order)
     start = datetime.fromisoformat(order["startTime"]) if order.get("startTime") else now
     trial_end = None if one_time else _decide_trial(order, start, now)
-    interval = None if one_time else _interval_of(items)
+    interval = None if one_time else order_interval(order)
     end = (trial_end or (period_end(start, interval["unit"], interval["length"])
                          if interval else None))
     order["initialInvoiceId"] = order["recentInvoiceId"] = invoice_id = ctx.ids.new("in")
@@ -262,13 +264,14 @@ def _replace(tx: Transaction, ctx: Context, order: dict[str, Any],
         usable_instrument(tx, ctx, data["paymentInstrumentId"], order["customerId"],
                           "paymentInstrumentId")
     for name, default in ORDER_WRITABLE.items():
-        if name in order or name in data:
+        if name != "items" and (name in order or name in data):
             value = data.get(name)
             order[name] = copy_document(default) if value is None else value
     if order["orderType"] == ONE_TIME_ORDER:
         for name in RECURRING:
             order.pop(name, None)
-    order["items"] = items if order["status"] == "pending" else order["items"]
+    if order["status"] == "pending":
+        order["items"] = items
     _index_plans(order)
     if data.get("couponIds") is not None:
         _replace_coupons(tx, ctx, order, data["couponIds"])
@@ -392,13 +395,6 @@ def _plans_of(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted((item["plan"]["id"], item["quantity"]) for item in items)
 
 
-def _interval_of(items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for item in items:
-        if plan_kind(item["plan"]) == "subscription":
-            return item["plan"]["recurringInterval"]
-    return None
-
-
 def _decide_trial(order: dict[str, Any], start: datetime, now: datetime) -> datetime | None:
     """The trial's end (stored as the order's ``trial``), or None for no trial.
 
@@ -424,7 +420,7 @@ def _decide_trial(order: dict[str, Any], start: datetime, now: datetime) -> date
 
 def _restart_period(order: dict[str, Any], effective: str) -> None:
     """``resetToRecurring``: end any trial and start a new period at ``effective``."""
-    interval = _interval_of(order["items"])
+    interval = order_interval(order)
     start = datetime.fromisoformat(effective)
     order["inTrial"] = False
     if interval is None:

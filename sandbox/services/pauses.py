@@ -26,6 +26,7 @@ from ..store import Transaction, copy_document
 from .context import Context
 from .documents import check_id, read
 from .listing import Page, list_documents
+from .order_records import records_of
 from .order_state import SUBSCRIPTION_ORDER, announce_order, editable_order, save_order
 from .paging import ListQuery
 from .schedule import PAUSE, plan
@@ -171,8 +172,8 @@ def subscription_order(tx: Transaction, ctx: Context, order_id: str,
 
 def open_pause(tx: Transaction, ctx: Context, order_id: str) -> dict[str, Any] | None:
     """The order's pending or ongoing pause, if it has one."""
-    return next((pause for pause in tx.view(ctx.namespace, PAUSES)
-                 if pause["subscriptionId"] == order_id and pause["status"] in OPEN), None)
+    return next((pause for pause in records_of(tx, ctx.namespace, PAUSES, order_id)
+                 if pause["status"] in OPEN), None)
 
 
 def instant(value: str | None) -> datetime | None:

@@ -19,6 +19,7 @@ from .cancellations import confirmed_cancellation
 from .context import Context
 from .instruments import usable_instrument
 from .order_billing import order_interval
+from .order_records import records_of
 from .order_state import save_order
 from .pauses import instant, open_pause, subscription_order
 from .periods import period_end
@@ -83,9 +84,9 @@ def _revoke_cancellation(tx: Transaction, ctx: Context, order_id: str,
 
 def _last_completed(tx: Transaction, ctx: Context, order_id: str) -> str | None:
     """The id of the cancellation that churned the order, the latest if several did."""
-    completed = [cancellation for cancellation in tx.view(ctx.namespace, CANCELLATIONS)
-                 if cancellation["subscriptionId"] == order_id
-                 and cancellation["status"] == "completed"]
+    completed = [cancellation
+                 for cancellation in records_of(tx, ctx.namespace, CANCELLATIONS, order_id)
+                 if cancellation["status"] == "completed"]
     return max(completed, key=lambda entry: entry["updatedTime"])["id"] if completed else None
 
 
