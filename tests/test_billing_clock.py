@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+import requests
 from billing_helpers import (  # noqa: F401  (the shop and admin fixtures)
     APPROVED,
     admin_fixture,
@@ -305,18 +306,15 @@ def test_a_year_over_a_thousand_monthly_orders_makes_every_renewal_once(admin, c
         "Pagination-Total"] == "12000"
 
 
-@pytest.mark.served
-def test_the_plugins_sandbox_fixture_advances_a_month_of_billing(sandbox):
-    import requests
-
+def served_monthly_order(sandbox) -> dict:
+    """Over HTTP, in the plugin's namespace: a monthly plan, a customer whose default card
+    approves, and a monthly order on it (paid at once); the order."""
     def call(method: str, path: str, body: dict) -> dict:
         answer = requests.request(method, f"{sandbox.url}{path}", headers=sandbox.headers,
                                   json=body, timeout=10)
         assert answer.status_code < 300, answer.text
         return answer.json()
 
-    sandbox.freeze_clock()
-    sandbox.set_clock("2030-01-31T10:00:00Z")  # a frozen clock stays frozen where it is set
     call("PUT", "/products/pro", {"name": "Pro"})
     call("PUT", "/plans/monthly", {"name": "Monthly", "productId": "pro", "currency": "USD",
                                    "pricing": {"formula": "fixed-fee", "price": 30},
@@ -325,9 +323,16 @@ def test_the_plugins_sandbox_fixture_advances_a_month_of_billing(sandbox):
         "POST", "/tokens", {"method": "payment-card", "paymentInstrument": {
             "pan": APPROVED, "expMonth": 12, "expYear": 2040, "cvv": "123"},
             "billingAddress": {"firstName": "Ann", "lastName": "Lee"}})["id"]})
-    call("POST", "/subscriptions", {"orderType": "subscription-order", "customerId": "cus_ann",
-                                    "websiteId": "web_shop",
-                                    "items": [{"plan": {"id": "monthly"}}]})
+    return call("POST", "/subscriptions", {"orderType": "subscription-order",
+                                           "customerId": "cus_ann", "websiteId": "web_shop",
+                                           "items": [{"plan": {"id": "monthly"}}]})
+
+
+@pytest.mark.served
+def test_the_plugins_sandbox_fixture_advances_a_month_of_billing(sandbox):
+    sandbox.freeze_clock()
+    sandbox.set_clock("2030-01-31T10:00:00Z")  # a frozen clock stays frozen where it is set
+    served_monthly_order(sandbox)
 
     moved = sandbox.advance(days=31, hours=1)
 
@@ -337,30 +342,11 @@ def test_the_plugins_sandbox_fixture_advances_a_month_of_billing(sandbox):
 
 @pytest.mark.served
 def test_the_webhook_receiver_gets_an_orders_events_in_order(sandbox, webhook_receiver):
-    import requests
-
     names = ["subscription-created", "invoice-created", "invoice-issued", "invoice-paid",
              "subscription-activated", "renewal-invoice-issued", "subscription-renewed"]
     webhook_receiver.register(sandbox, events=names)
-
-    def call(method: str, path: str, body: dict) -> dict:
-        answer = requests.request(method, f"{sandbox.url}{path}", headers=sandbox.headers,
-                                  json=body, timeout=10)
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
     sandbox.freeze_clock("2030-01-31T10:00:00Z")
-    call("PUT", "/products/pro", {"name": "Pro"})
-    call("PUT", "/plans/monthly", {"name": "Monthly", "productId": "pro", "currency": "USD",
-                                   "pricing": {"formula": "fixed-fee", "price": 30},
-                                   "recurringInterval": {"unit": "month", "length": 1}})
-    call("PUT", "/customers/cus_ann", {"firstName": "Ann", "paymentToken": call(
-        "POST", "/tokens", {"method": "payment-card", "paymentInstrument": {
-            "pan": APPROVED, "expMonth": 12, "expYear": 2040, "cvv": "123"},
-            "billingAddress": {"firstName": "Ann", "lastName": "Lee"}})["id"]})
-    made = call("POST", "/subscriptions", {"orderType": "subscription-order",
-                                           "customerId": "cus_ann", "websiteId": "web_shop",
-                                           "items": [{"plan": {"id": "monthly"}}]})
+    made = served_monthly_order(sandbox)
     sandbox.advance(days=29)
 
     [_, renewal_paid] = webhook_receiver.wait_for("invoice-paid", count=2, timeout=10)

@@ -388,6 +388,7 @@ class WriteAheadLog:
         sequence = self._rotation_seq.get(generation)
         meta = {META_TABLE: {"1": {"generation": generation, "seq": sequence, "format": 2}}}
         written = 0
+        slice_start = time.monotonic()
         try:
             self._step("snapshot.write")
             with temporary.open("wb") as handle:
@@ -400,8 +401,11 @@ class WriteAheadLog:
                                      + _encode(document))
                         first = False
                         written += 1
-                        if written % 500 == 0:
-                            time.sleep(0)  # let requests run (a greenlet switch under gevent)
+                        if written % 50 == 0 and time.monotonic() - slice_start > 0.005:
+                            # Let requests run: under gevent a wait on a timer, so the loop
+                            # polls its sockets first (sleep(0) would resume before that).
+                            time.sleep(0.0005)
+                            slice_start = time.monotonic()
                     handle.write(b"}")
                 handle.write(b"}")
                 handle.flush()
