@@ -293,3 +293,25 @@ def test_an_order_that_does_not_renew_has_no_upcoming_invoice(shop):
     assert trial_only["status"] == "active"
     for made in (trial_only, order(shop, ("monthly", 1))):
         assert_problem(shop.get(f"/subscriptions/{made['id']}/upcoming-invoice"), 404)
+
+
+def test_new_items_or_coupons_on_a_pending_order_reissue_its_invoice(shop, app):
+    assert put(shop, "/coupons/TENOFF", {"discount": {"type": "fixed", "amount": 10,
+                                                      "currency": "USD"},
+                                         "issuedTime": "2020-01-01T00:00:00Z"}).status_code == 201
+    body = {"orderType": "subscription-order", "customerId": "cus_ann", "websiteId": "web_shop",
+            "items": [{"plan": {"id": "monthly"}, "quantity": 1}], "autopay": False}
+    assert put(shop, "/subscriptions/pending-one", body).status_code == 201
+    assert shop.post("/webhooks", {"method": "POST", "url": "https://hooks.example.com/in",
+                                   "credentialHash": "crd_x"}).status_code == 201
+
+    changed = put(shop, "/subscriptions/pending-one", {
+        **body, "items": [{"plan": {"id": "yearly"}, "quantity": 1}], "couponIds": ["TENOFF"]})
+
+    assert changed.status_code == 200, changed.get_json()
+    bill = shop.get(f"/invoices/{changed.get_json()['initialInvoiceId']}").get_json()
+    assert ([line["description"] for line in bill["items"]], bill["discountAmount"],
+            bill["amount"]) == (["Yearly"], 10, 290)
+    written = [entry["eventType"] for entry in deliveries(app)]
+    assert "invoice-reissued" in written and written.index("subscription-modified") < \
+        written.index("invoice-reissued")

@@ -25,6 +25,7 @@ An invoice with nothing due is paid at issue, so a free trial activates at once.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..ids import format_time
@@ -33,9 +34,11 @@ from ..store import Transaction, copy_document
 from .approvals import TOKEN_MEMBER
 from .autopay import charge
 from .context import Context
-from .discounts import cancel_redemption, redeem
+from .discounts import apply_discounts, cancel_redemption, redeem
 from .documents import check_id, read
+from .events import emit
 from .instruments import usable_instrument
+from .invoice_amounts import totals
 from .invoices import void_invoice
 from .listing import Page, list_documents
 from .order_billing import activation_events, monthly_revenue, order_interval
@@ -229,17 +232,13 @@ def _create(tx: Transaction, ctx: Context, order_id: str, data: dict[str, Any]) 
     order.update(owned, items=items, currency=currency, organizationId=ctx.organization_id,
                  revision=0, createdTime=format_time(now), updatedTime=format_time(now))
     _index_plans(order)
-    start = datetime.fromisoformat(order["startTime"]) if order.get("startTime") else now
-    trial_end = None if one_time else _decide_trial(order, start, now)
-    interval = None if one_time else order_interval(order)
-    end = (trial_end or (period_end(start, interval["unit"], interval["length"])
-                         if interval else None))
+    lines = _first_lines(ctx, order, now)
     order["initialInvoiceId"] = order["recentInvoiceId"] = invoice_id = ctx.ids.new("in")
     save_order(tx, ctx, order, "subscription-created")
     for coupon_id in data.get("couponIds") or ():
         _redeem_for(tx, ctx, order, coupon_id)
-    invoice = open_invoice(tx, ctx, order, "one-time-sale" if one_time else "initial",
-                           initial_lines(ctx, order, start, trial_end, end), invoice_id)
+    invoice = open_invoice(tx, ctx, order, "one-time-sale" if one_time else "initial", lines,
+                           invoice_id)
     order["billingStatus"] = invoice["status"]
     events = activation_events(order, now) if invoice["status"] == "paid" else []
     save_order(tx, ctx, order, *events)
@@ -270,28 +269,62 @@ def _replace(tx: Transaction, ctx: Context, order: dict[str, Any],
     if order["orderType"] == ONE_TIME_ORDER:
         for name in RECURRING:
             order.pop(name, None)
-    if order["status"] == "pending":
+    items_changed = _plans_of(items) != _plans_of(order["items"])
+    if items_changed:
         order["items"] = items
     _index_plans(order)
-    if data.get("couponIds") is not None:
-        _replace_coupons(tx, ctx, order, data["couponIds"])
+    coupons_changed = (data.get("couponIds") is not None
+                       and _replace_coupons(tx, ctx, order, data["couponIds"]))
     save_order(tx, ctx, order, "subscription-modified")
+    if order["status"] == "pending" and (items_changed or coupons_changed):
+        _reissue(tx, ctx, order)
     return order
 
 
+def _first_lines(ctx: Context, order: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The lines of the order's first invoice, its trial decided (``_decide_trial``) on the way."""
+    one_time = order["orderType"] == ONE_TIME_ORDER
+    start = datetime.fromisoformat(order["startTime"]) if order.get("startTime") else now
+    trial_end = None if one_time else _decide_trial(order, start, now)
+    interval = None if one_time else order_interval(order)
+    end = (trial_end or (period_end(start, interval["unit"], interval["length"])
+                         if interval else None))
+    return initial_lines(ctx, order, start, trial_end, end)
+
+
+def _reissue(tx: Transaction, ctx: Context, order: dict[str, Any]) -> None:
+    """A pending order whose items or coupons changed bills its new items and discounts on
+    its unpaid initial invoice (``invoice-reissued``)."""
+    stored = tx.read(ctx.namespace, INVOICES, order.get("initialInvoiceId") or "")
+    if stored is None or stored["status"] != "unpaid":
+        return
+    invoice = copy_document(stored)
+    invoice["items"] = _first_lines(ctx, order, ctx.clock.now())
+    apply_discounts(tx, ctx, invoice)
+    invoice.update(totals(invoice, Decimal(0)))
+    invoice.update(revision=invoice["revision"] + 1, updatedTime=format_time(ctx.clock.now()))
+    tx.put(ctx.namespace, INVOICES, invoice)
+    emit(tx, ctx, "invoice-reissued", invoice["id"], {"invoice": invoice})
+
+
 def _replace_coupons(tx: Transaction, ctx: Context, order: dict[str, Any],
-                     coupon_ids: list[str]) -> None:
-    """``couponIds`` on PUT: redeem the new ones for this order, cancel those left out."""
+                     coupon_ids: list[str]) -> bool:
+    """``couponIds`` on PUT: redeem the new ones for this order, cancel those left out;
+    whether anything changed."""
     held = {redemption["couponId"]: redemption["id"]
             for redemption in (tx.read(ctx.namespace, REDEMPTIONS, redemption_id)
                                for redemption_id in order.get("redemptionIds", []))
             if redemption is not None and redemption.get("canceledTime") is None}
+    changed = False
     for coupon_id, redemption_id in held.items():
         if coupon_id not in coupon_ids:
             cancel_redemption(tx, ctx, redemption_id)
+            changed = True
     for coupon_id in coupon_ids:
         if coupon_id not in held:
             _redeem_for(tx, ctx, order, coupon_id)
+            changed = True
+    return changed
 
 
 def _redeem_for(tx: Transaction, ctx: Context, order: dict[str, Any], coupon_id: str) -> None:
