@@ -360,3 +360,30 @@ def test_the_webhook_receiver_gets_an_orders_events_in_order(sandbox, webhook_re
                 if request.json()["eventType"] == "renewal-invoice-issued"]
     assert (issued["subscriptionId"], issued["invoiceId"]) == (
         made["id"], issued["_embedded"]["invoice"]["id"])
+
+
+def test_a_prorated_change_bills_the_difference_on_the_next_renewal(frozen, admin):
+    default_card(frozen)
+    for plan_id, price in (("thirty", 30), ("sixty", 60)):
+        assert put(frozen, f"/plans/{plan_id}", {
+            "name": plan_id.capitalize(), "productId": "pro", "currency": "USD",
+            "pricing": {"formula": "fixed-fee", "price": price},
+            "recurringInterval": {"unit": "day", "length": 30}}).status_code == 201
+    made = order(frozen, ("thirty", 1))
+    advance(admin, days=10)
+
+    changed = frozen.post(f"/subscriptions/{made['id']}/change-items", {
+        "items": [{"plan": {"id": "sixty"}}], "renewalPolicy": "retainRecurring",
+        "prorated": True})
+
+    assert changed.status_code == 201, changed.get_json()
+    assert [(line["type"], line["price"]) for line in changed.get_json()["lineItems"]] == [
+        ("credit", 20), ("debit", 40)]
+    assert changed.get_json()["lineItemSubtotal"] == 20
+    upcoming = frozen.get(f"/subscriptions/{made['id']}/upcoming-invoice").get_json()
+    assert (upcoming["amount"], [line["isInterim"] for line in upcoming["items"]]) == (
+        80, [False, True, True])
+    advance(admin, days=20)
+    renewal = invoices_of(frozen, made["id"])[-1]
+    assert (renewal["subtotalAmount"], renewal["status"]) == (80, "paid")
+    assert read(frozen, made["id"])["lineItems"] == []

@@ -136,8 +136,10 @@ def _renew(tx: Transaction, ctx: Context, order: dict[str, Any],
     order.update(currentPeriodStart=format_time(start), currentPeriodEnd=format_time(end),
                  renewalTime=format_time(end), rebillNumber=number)
     order["mrr"] = monthly_revenue(order)
+    queued = order.get("lineItems") or []  # what item changes left for this invoice
+    order.update(lineItems=[], lineItemSubtotal=0)
     invoice = open_invoice(tx, ctx, order, "renewal",
-                           period_lines(ctx, order, start, end, number),
+                           [*period_lines(ctx, order, start, end, number), *queued],
                            renewal_invoice_id(order, number))
     order.update(recentInvoiceId=invoice["id"], billingStatus=invoice["status"])
     announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)

@@ -154,15 +154,16 @@ def renewal_invoice_id(order: dict[str, Any], period: int) -> str:
 
 def upcoming(ctx: Context, order: dict[str, Any]) -> dict[str, Any]:
     """The order's next renewal invoice as it would be issued now, not stored: the next
-    period's lines and amounts (discounts are worked out when it is issued)."""
+    period's lines, then the lines item changes queued (``isInterim``), and the amounts
+    (discounts are worked out when it is issued)."""
     interval = next(item["plan"]["recurringInterval"] for item in order["items"]
                     if plan_kind(item["plan"]) == "subscription")
     start = datetime.fromisoformat(order["renewalTime"])
     end = period_end(start, interval["unit"], interval["length"])
     period = (order.get("rebillNumber") or 0) + 1
-    lines = period_lines(ctx, order, start, end, period)
-    for line in lines:
-        line["isInterim"] = False
+    lines = [{**line, "isInterim": False}
+             for line in period_lines(ctx, order, start, end, period)]
+    lines += [{**line, "isInterim": True} for line in order.get("lineItems") or ()]
     issued = start - DUE_AFTER
     preview: dict[str, Any] = {
         "id": renewal_invoice_id(order, period), "websiteId": order["websiteId"],

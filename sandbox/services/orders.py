@@ -46,6 +46,7 @@ from .order_invoices import initial_lines, item_price, open_invoice, plan_kind, 
 from .order_state import ONE_TIME_ORDER, SUBSCRIPTION_ORDER, editable_order, save_order
 from .paging import ListQuery
 from .periods import period_end
+from .proration import change_lines, queued_subtotal
 from .tables import CUSTOMERS, INVOICES, ORDERS, PLANS, PRODUCTS, REDEMPTIONS
 
 __all__ = ("ORDER_WRITABLE", "create_order", "upsert_order", "get_order", "list_orders",
@@ -147,12 +148,13 @@ def void_order(ctx: Context, order_id: str) -> dict[str, Any]:
 
 
 def change_items(ctx: Context, order_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Replace an active order's items (the complete new set) from its next renewal on.
+    """Replace an active order's items (the complete new set).
 
-    ``prorated`` changes bill nothing now: the sandbox keeps the period and charges the new
-    items from the next renewal (docs/differences.md). ``resetToRecurring`` ends a trial and
-    starts a new period at ``effectiveTime``. Fires ``subscription-items-changed``, then
-    ``subscription-upgraded`` or ``-downgraded`` when the price per period moved.
+    ``resetToRecurring`` ends a trial and starts a new period at ``effectiveTime``;
+    ``retainRecurring`` keeps the period. What the change bills (``services.proration``) waits
+    on the order (``lineItems``) for its next renewal invoice. Fires
+    ``subscription-items-changed``, then ``subscription-upgraded`` or ``-downgraded`` when the
+    price per period moved.
 
     :raises ValidationFailed: when the order is not a subscription order that is active or in
         trial, or the new items break an order rule.
@@ -177,12 +179,18 @@ def change_items(ctx: Context, order_id: str, data: dict[str, Any]) -> dict[str,
                                      f"{order['currency']}; the plans are in {currency}."}])
         order["items"] = items
         _index_plans(order)
-        if policy in ("resetToRecurring", "reset"):
-            _restart_period(order, data.get("effectiveTime") or format_time(ctx.clock.now()))
+        after = _period_price(order)
+        effective = data.get("effectiveTime") or format_time(ctx.clock.now())
+        restart = policy in ("resetToRecurring", "reset")
+        queued = [*order.get("lineItems", []), *change_lines(
+            ctx, order, before, after, datetime.fromisoformat(effective),
+            prorated=data["prorated"], restart=restart)]
+        order.update(lineItems=queued, lineItemSubtotal=queued_subtotal(queued))
+        if restart:
+            _restart_period(order, effective)
         elif policy == "retainRecurring":
             order["inTrial"] = False
         order["mrr"] = monthly_revenue(order)
-        after = _period_price(order)
         if data.get("preview"):
             return order
         events = ["subscription-items-changed"]
@@ -463,9 +471,9 @@ def _restart_period(order: dict[str, Any], effective: str) -> None:
                  renewalTime=format_time(end))
 
 
-def _period_price(order: dict[str, Any]) -> Any:
+def _period_price(order: dict[str, Any]) -> Decimal:
     return sum((item_price(item, index) for index, item in enumerate(order["items"])
-                if plan_kind(item["plan"]) == "subscription"), 0)
+                if plan_kind(item["plan"]) == "subscription"), Decimal(0))
 
 
 def _require_pending(order: dict[str, Any], action: str) -> None:
