@@ -387,3 +387,25 @@ def test_a_prorated_change_bills_the_difference_on_the_next_renewal(frozen, admi
     renewal = invoices_of(frozen, made["id"])[-1]
     assert (renewal["subtotalAmount"], renewal["status"]) == (80, "paid")
     assert read(frozen, made["id"])["lineItems"] == []
+
+
+def test_an_upcoming_invoice_issued_early_is_the_one_the_renewal_charges(frozen, admin):
+    default_card(frozen)
+    made = order(frozen, ("monthly", 1))
+    upcoming = frozen.get(f"/subscriptions/{made['id']}/upcoming-invoice").get_json()
+
+    issued = frozen.post(f"/subscriptions/{made['id']}/upcoming-invoice/issue", {})
+
+    assert issued.status_code == 201, issued.get_json()
+    assert (issued.get_json()["id"], issued.get_json()["amount"]) == (upcoming["id"], 30)
+    again = frozen.post(f"/subscriptions/{made['id']}/upcoming-invoice/issue", {})
+    assert again.status_code == 409
+    bill = frozen.get(f"/invoices/{upcoming['id']}").get_json()
+    assert (bill["type"], bill["status"], bill["issuedTime"]) == ("renewal", "unpaid", START)
+    assert read(frozen, made["id"])["rebillNumber"] == 1  # the renewal is still ahead
+
+    made_by = advance(admin, days=29)
+
+    assert (made_by["renewals"], made_by["invoices"], made_by["payments"]) == (1, 0, 1)
+    assert frozen.get(f"/invoices/{upcoming['id']}").get_json()["status"] == "paid"
+    assert len(invoices_of(frozen, made["id"])) == 2

@@ -105,7 +105,7 @@ def test_a_free_trial_activates_at_once_and_bills_the_trial_price(shop):
     assert [(line["description"], line["price"]) for line in bill["items"]] == [
         ("Seats (trial)", 0)]
     upcoming = shop.get(f"/subscriptions/{made['id']}/upcoming-invoice").get_json()
-    assert (upcoming["amount"], upcoming["dueTime"]) == (30, made["renewalTime"])
+    assert (upcoming["amount"], upcoming["issuedTime"]) == (30, made["renewalTime"])
     assert [(line["quantity"], line["price"]) for line in upcoming["items"]] == [(3, 30)]
 
 

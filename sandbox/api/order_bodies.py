@@ -45,9 +45,19 @@ def order_body(order: dict[str, Any], base_url: str,
     return body
 
 
+#: The members of Rebilly's UpcomingInvoice: what an upcoming invoice shows, also once issued.
+UPCOMING_MEMBERS = ("id", "websiteId", "subscriptionId", "customerId", "currency", "items",
+                    "discounts", "billingAddress", "deliveryAddress", "poNumber", "notes",
+                    "shipping", "tax", "isNewOrder", "issuedTime", "dueTime", "revision",
+                    "createdTime", "updatedTime", "subtotalAmount", "discountAmount", "amount",
+                    "amountDue")
+
+
 def upcoming_invoice_body(invoice: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """An upcoming invoice: its lines shown as an invoice's, linked to its order."""
-    return {**invoice,
+    """An upcoming invoice (or the invoice issued early in its place): its members, its lines
+    shown as an invoice's, linked to its order."""
+    invoice = {"shipping": None, "isNewOrder": False, **invoice}
+    return {**{name: invoice.get(name) for name in UPCOMING_MEMBERS},
             "items": [{**invoice_item_body(item, invoice["id"], base_url),
                        "isInterim": item.get("isInterim", False)}
                       for item in invoice["items"]],

@@ -1,6 +1,6 @@
 """The order routes (Rebilly's ``/subscriptions``): create (``POST`` or ``PUT`` by id), read,
 list, delete and void a pending order, change an active order's items, read its upcoming
-invoice. Load the body or list query, call the service, show the result.
+invoice or issue it early. Load the body or list query, call the service, show the result.
 
 ``expand`` embeds ``customer``, ``website``, ``initialInvoice``, ``recentInvoice`` and
 ``upcomingInvoice`` (``paymentInstrument`` when the order names one).
@@ -14,6 +14,7 @@ from flask import Response, request
 
 from ..problems import NotFound
 from ..resources import SUBSCRIPTIONS
+from ..schemas.invoice import InvoiceIssueSchema
 from ..schemas.list_query import load_list_query
 from ..schemas.order import ItemChangeSchema, OrderSchema
 from ..services import events, orders
@@ -37,6 +38,7 @@ __all__ = ()
 
 _order_schema = OrderSchema()
 _change_schema = ItemChangeSchema()
+_issue_schema = InvoiceIssueSchema()
 
 events.register_presenter("subscription", order_body)
 
@@ -125,6 +127,16 @@ def change_items(order_id: str) -> Response:
     return json_response(_show(ctx, order), 201, _location(order_id))
 
 
+def issue_upcoming_invoice(order_id: str) -> Response:
+    """201 with the invoice issued, in the upcoming invoice's shape; an ``InvoiceIssue`` body
+    is read and its times are not used (the invoice is issued now, due an hour later)."""
+    if request.get_data().strip():
+        load_body(_issue_schema)
+    invoice = orders.issue_upcoming_invoice(service_context(), order_id)
+    return json_response(upcoming_invoice_body(invoice, base_url()), 201,
+                         {"Location": f"{base_url()}/invoices/{invoice['id']}"})
+
+
 def upcoming_invoice(order_id: str) -> Response:
     invoice = orders.upcoming_invoice(service_context(), order_id)
     return json_response(upcoming_invoice_body(invoice, base_url()))
@@ -137,5 +149,6 @@ for _view, _rule, _method in (
         (delete_order, "/subscriptions/<order_id>", "DELETE"),
         (void_order, "/subscriptions/<order_id>/void", "POST"),
         (change_items, "/subscriptions/<order_id>/change-items", "POST"),
-        (upcoming_invoice, "/subscriptions/<order_id>/upcoming-invoice", "GET")):
+        (upcoming_invoice, "/subscriptions/<order_id>/upcoming-invoice", "GET"),
+        (issue_upcoming_invoice, "/subscriptions/<order_id>/upcoming-invoice/issue", "POST")):
     add_route(_rule, _view, [_method])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..resources import SUBSCRIPTIONS
+from ..schemas.invoice import InvoiceIssueSchema
 from ..schemas.list_query import list_query_parameters
 from ..schemas.order import ItemChangeSchema, OrderSchema
 from ..schemas.order_responses import OrderResponseSchema, UpcomingInvoiceResponseSchema
@@ -81,6 +82,16 @@ def order_operations() -> dict[str, dict[str, dict[str, Any]]]:
             "responses": {"201": json_answer(OrderResponseSchema, "The order.",
                                              headers=CREATED_HEADERS),
                           **error_refs(400, 401, 404, 413, 422, 429)},
+        }},
+        f"{_MEMBER}/upcoming-invoice/issue": {"post": {
+            "operationId": "issueUpcomingInvoice", "tags": TAGS,
+            "summary": "Issue the next period's renewal invoice now, to be paid ahead of time.",
+            "requestBody": {**request_body(InvoiceIssueSchema), "required": False},
+            "responses": {"201": json_answer(UpcomingInvoiceResponseSchema,
+                                             "The invoice issued.", headers=CREATED_HEADERS),
+                          "409": json_answer(ProblemSchema, "No renewal ahead, or its "
+                                             "invoice is issued already."),
+                          **error_refs(400, 401, 404, 429)},
         }},
         f"{_MEMBER}/upcoming-invoice": {"get": {
             "operationId": "getUpcomingInvoice", "tags": TAGS,

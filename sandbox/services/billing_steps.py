@@ -36,10 +36,9 @@ from .events import emit
 from .invoice_payments import PAYABLE
 from .invoices import abandon_invoice, void_invoice
 from .order_billing import activation_events, monthly_revenue, order_interval
-from .order_invoices import open_invoice, period_lines, renewal_invoice_id
+from .order_invoices import next_period, open_invoice, period_lines, renewal_invoice_id
 from .order_state import announce_order, save_order
 from .pauses import end_pause, start_pause
-from .periods import period_end
 from .schedule import INVOICE, ORDER, PAUSE, plan
 from .tables import INVOICES, ORDERS, PAUSES
 
@@ -127,25 +126,24 @@ def _renew(tx: Transaction, ctx: Context, order: dict[str, Any],
         save_order(tx, ctx, order, "order-completed")
         counts["completed"] += 1
         return
-    start = datetime.fromisoformat(order["renewalTime"])
-    number = (order.get("rebillNumber") or 0) + 1
-    anchor = order.get("periodAnchor") or {"time": format_time(start), "number": number}
-    order["periodAnchor"] = anchor  # counted from the first paid period's start
-    end = period_end(datetime.fromisoformat(anchor["time"]), interval["unit"],
-                     interval["length"], number - anchor["number"] + 1)
+    start, end, number, anchor = next_period(order)
     order.update(currentPeriodStart=format_time(start), currentPeriodEnd=format_time(end),
-                 renewalTime=format_time(end), rebillNumber=number)
+                 renewalTime=format_time(end), rebillNumber=number, periodAnchor=anchor)
     order["mrr"] = monthly_revenue(order)
-    queued = order.get("lineItems") or []  # what item changes left for this invoice
-    order.update(lineItems=[], lineItemSubtotal=0)
-    invoice = open_invoice(tx, ctx, order, "renewal",
-                           [*period_lines(ctx, order, start, end, number), *queued],
-                           renewal_invoice_id(order, number))
-    order.update(recentInvoiceId=invoice["id"], billingStatus=invoice["status"])
-    announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+    early = tx.read(ctx.namespace, INVOICES, renewal_invoice_id(order, number))
+    if early is not None:  # issued ahead of time (upcoming-invoice/issue): billed already
+        invoice = early
+    else:
+        queued = order.get("lineItems") or []  # what item changes left for this invoice
+        order.update(lineItems=[], lineItemSubtotal=0)
+        invoice = open_invoice(tx, ctx, order, "renewal",
+                               [*period_lines(ctx, order, start, end, number), *queued],
+                               renewal_invoice_id(order, number))
+        order.update(recentInvoiceId=invoice["id"], billingStatus=invoice["status"])
+        announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+        counts["invoices"] += 1
     save_order(tx, ctx, order, "subscription-renewed")
     counts["renewals"] += 1
-    counts["invoices"] += 1
     if invoice["status"] == "unpaid" and order.get("autopay", True):
         _attempt(tx, ctx, order, invoice, 0, counts)
 

@@ -34,7 +34,7 @@ from .pricing import QuantityOutOfRange, decimal_of, plan_price
 from .tables import INVOICES
 
 __all__ = ("DUE_AFTER", "plan_kind", "item_price", "initial_lines", "period_lines",
-           "open_invoice", "renewal_invoice_id", "upcoming")
+           "open_invoice", "renewal_invoice_id", "next_period", "upcoming")
 
 #: How long after issue an order's invoice falls due (Rebilly's default ``dueTimeShift``).
 DUE_AFTER = timedelta(hours=1)
@@ -152,19 +152,29 @@ def renewal_invoice_id(order: dict[str, Any], period: int) -> str:
     return derived_id("in", f"{order['id']}/{period}")
 
 
+def next_period(order: dict[str, Any]) -> tuple[datetime, datetime, int, dict[str, Any]]:
+    """The order's next service period: (start, end, number, anchor). Periods are counted
+    from the first paid period's start (the anchor, made here for the first one), so a monthly
+    order from 31 January renews on 28 February, then 31 March."""
+    interval = next(item["plan"]["recurringInterval"] for item in order["items"]
+                    if plan_kind(item["plan"]) == "subscription")
+    start = datetime.fromisoformat(order["renewalTime"])
+    number = (order.get("rebillNumber") or 0) + 1
+    anchor = order.get("periodAnchor") or {"time": format_time(start), "number": number}
+    end = period_end(datetime.fromisoformat(anchor["time"]), interval["unit"],
+                     interval["length"], number - anchor["number"] + 1)
+    return start, end, number, anchor
+
+
 def upcoming(ctx: Context, order: dict[str, Any]) -> dict[str, Any]:
     """The order's next renewal invoice as it would be issued now, not stored: the next
     period's lines, then the lines item changes queued (``isInterim``), and the amounts
     (discounts are worked out when it is issued)."""
-    interval = next(item["plan"]["recurringInterval"] for item in order["items"]
-                    if plan_kind(item["plan"]) == "subscription")
-    start = datetime.fromisoformat(order["renewalTime"])
-    end = period_end(start, interval["unit"], interval["length"])
-    period = (order.get("rebillNumber") or 0) + 1
+    start, end, period, _ = next_period(order)
     lines = [{**line, "isInterim": False}
              for line in period_lines(ctx, order, start, end, period)]
     lines += [{**line, "isInterim": True} for line in order.get("lineItems") or ()]
-    issued = start - DUE_AFTER
+    issued = start
     preview: dict[str, Any] = {
         "id": renewal_invoice_id(order, period), "websiteId": order["websiteId"],
         "subscriptionId": order["id"], "customerId": order["customerId"],
@@ -173,7 +183,7 @@ def upcoming(ctx: Context, order: dict[str, Any]) -> dict[str, Any]:
         "deliveryAddress": order.get("deliveryAddress"), "poNumber": order.get("poNumber"),
         "notes": order.get("notes"), "shipping": None,
         "tax": {"calculator": "manual", "items": []}, "isNewOrder": False,
-        "issuedTime": format_time(issued), "dueTime": format_time(start),
+        "issuedTime": format_time(issued), "dueTime": format_time(issued + DUE_AFTER),
         "revision": 0, "createdTime": order["createdTime"], "updatedTime": order["updatedTime"],
     }
     preview.update(totals(preview, Decimal(0)))

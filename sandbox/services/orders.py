@@ -42,15 +42,31 @@ from .invoice_amounts import totals
 from .invoices import void_invoice
 from .listing import Page, list_documents
 from .order_billing import activation_events, monthly_revenue, order_interval
-from .order_invoices import initial_lines, item_price, open_invoice, plan_kind, upcoming
-from .order_state import ONE_TIME_ORDER, SUBSCRIPTION_ORDER, editable_order, save_order
+from .order_invoices import (
+    initial_lines,
+    item_price,
+    next_period,
+    open_invoice,
+    period_lines,
+    plan_kind,
+    renewal_invoice_id,
+    upcoming,
+)
+from .order_state import (
+    ONE_TIME_ORDER,
+    SUBSCRIPTION_ORDER,
+    announce_order,
+    editable_order,
+    save_order,
+)
 from .paging import ListQuery
 from .periods import period_end
 from .proration import change_lines, queued_subtotal
 from .tables import CUSTOMERS, INVOICES, ORDERS, PLANS, PRODUCTS, REDEMPTIONS
 
 __all__ = ("ORDER_WRITABLE", "create_order", "upsert_order", "get_order", "list_orders",
-           "delete_order", "void_order", "change_items", "upcoming_invoice")
+           "delete_order", "void_order", "change_items", "upcoming_invoice",
+           "issue_upcoming_invoice")
 
 #: The writable members a stored order keeps, each with its value when a body leaves it out;
 #: a one-time order keeps those not in ``RECURRING``.
@@ -214,6 +230,36 @@ def upcoming_invoice(ctx: Context, order_id: str) -> dict[str, Any]:
             raise NotFound(f"Subscription {order_id} has no upcoming invoice: it does not "
                            "renew.")
         return upcoming(ctx, order)
+
+
+def issue_upcoming_invoice(ctx: Context, order_id: str) -> dict[str, Any]:
+    """Issue the next period's renewal invoice now, so it can be paid ahead of time
+    (``renewal-invoice-issued``); the renewal itself stays at ``renewalTime``, and bills
+    nothing more then (autopay charges what is still due). Returns the invoice.
+
+    :raises NotFound: when there is no such order.
+    :raises Conflict: when the order has no renewal ahead, or that invoice is issued already.
+    """
+    with ctx.store.transaction() as tx:
+        order = editable_order(tx, ctx, order_id)
+        if order["orderType"] != SUBSCRIPTION_ORDER or order["status"] not in (
+                "active", "paused") or not order.get("renewalTime") \
+                or order.get("isTrialOnly") or order_interval(order) is None:
+            raise Conflict(f"Subscription {order_id} is {order['status']} and has no renewal "
+                           "ahead to invoice.")
+        start, end, number, _ = next_period(order)
+        invoice_id = renewal_invoice_id(order, number)
+        if tx.exists(ctx.namespace, INVOICES, invoice_id):
+            raise Conflict(f"The invoice of the next period, {invoice_id}, is issued already.")
+        queued = order.get("lineItems") or []
+        order.update(lineItems=[], lineItemSubtotal=0)
+        invoice = open_invoice(tx, ctx, order, "renewal",
+                               [*period_lines(ctx, order, start, end, number), *queued],
+                               invoice_id)
+        order.update(recentInvoiceId=invoice_id, billingStatus=invoice["status"])
+        announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+        save_order(tx, ctx, order)
+        return invoice
 
 
 # -- creating and replacing -------------------------------------------------------------------
