@@ -409,3 +409,24 @@ def test_an_upcoming_invoice_issued_early_is_the_one_the_renewal_charges(frozen,
     assert (made_by["renewals"], made_by["invoices"], made_by["payments"]) == (1, 0, 1)
     assert frozen.get(f"/invoices/{upcoming['id']}").get_json()["status"] == "paid"
     assert len(invoices_of(frozen, made["id"])) == 2
+
+
+def test_an_invoice_unpaid_at_its_delinquency_time_ends_the_order(frozen, admin, app):
+    listen(frozen)
+    default_card(frozen)
+    made = order(frozen, ("monthly", 1), delinquencyPeriod="P2D")
+    assert admin.post("/faults", {"on": "renewal-payment"}).status_code == 201
+    before = len(deliveries(app))
+
+    made_by = advance(admin, days=40)
+
+    assert (made_by["retries"], made_by["churned"]) == (1, 1)
+    renewal = invoices_of(frozen, made["id"])[-1]
+    assert (renewal["status"], renewal["delinquencyTime"]) == (
+        "past-due", "2030-03-02T11:00:00+00:00")
+    after = read(frozen, made["id"])
+    assert (after["status"], after["cancelCategory"], after["churnTime"]) == (
+        "churned", "delinquency", "2030-03-02T11:00:00+00:00")
+    written = [entry["eventType"] for entry in deliveries(app)[before:]]
+    assert written[-3:] == ["order-delinquency-reached", "subscription-canceled",
+                            "subscription-churned"]

@@ -19,7 +19,9 @@ Orders (``step_order``):
 
 Invoices (``step_invoice``), for an order's invoice a charge declined: ``past-due`` at its due
 time (``invoice-past-due``); charged again on the dunning schedule (``services.autopay``); after
-the last retry declines, ``abandoned`` and its order canceled for a billing failure.
+the last retry declines, ``abandoned`` and its order canceled for a billing failure; still
+unpaid at its ``delinquencyTime`` (the order's ``delinquencyPeriod`` after its due time), its
+order canceled for delinquency.
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ def _plan_invoice(tx: Transaction, ctx: Context, invoice: dict[str, Any],
     if retry_at is None and invoice["status"] != "unpaid":
         _give_up(tx, ctx, updated, counts)
         return
-    times = [time for time in (retry_at, due if invoice["status"] == "unpaid" else None)
+    delinquent = invoice.get("delinquencyTime")
+    times = [time for time in (retry_at, due if invoice["status"] == "unpaid" else None,
+                               datetime.fromisoformat(delinquent) if delinquent else None)
              if time is not None]
     plan(tx, ctx.namespace, INVOICE, invoice["id"], min(times))
 
@@ -196,6 +200,10 @@ def _step_invoice(tx: Transaction, ctx: Context, invoice_id: str,
         emit(tx, ctx, "invoice-past-due", invoice_id, {"invoice": invoice})
         _follow(tx, ctx, invoice)
         counts["pastDue"] += 1
+    delinquent = invoice.get("delinquencyTime")
+    if delinquent and datetime.fromisoformat(delinquent) <= now:
+        _end_for_delinquency(tx, ctx, invoice, counts)
+        return
     scheduled = invoice.get("autopayScheduledTime")
     order = tx.read(ctx.namespace, ORDERS, invoice["subscriptionId"])
     if scheduled and datetime.fromisoformat(scheduled) <= now and order is not None:
@@ -223,6 +231,24 @@ def _give_up(tx: Transaction, ctx: Context, invoice: dict[str, Any],
     order.update(status="canceled", canceledTime=now, churnTime=now, canceledBy="rebilly",
                  cancelCategory="billing-failure", cancelDescription=None)
     save_order(tx, ctx, order, "subscription-canceled")
+    churn(tx, ctx, order["id"], ctx.clock.now())
+    counts["churned"] += 1
+
+
+def _end_for_delinquency(tx: Transaction, ctx: Context, invoice: dict[str, Any],
+                         counts: dict[str, int]) -> None:
+    """The invoice still unpaid at its ``delinquencyTime``: its order is canceled by Rebilly
+    for delinquency and churns at once (``order-delinquency-reached``,
+    ``subscription-canceled``, ``subscription-churned``); the invoice stays as it is."""
+    plan(tx, ctx.namespace, INVOICE, invoice["id"], None)
+    stored = tx.read(ctx.namespace, ORDERS, invoice["subscriptionId"])
+    if stored is None or stored["status"] not in ("active", "paused"):
+        return
+    order = copy_document(stored)
+    now = format_time(ctx.clock.now())
+    order.update(status="canceled", canceledTime=now, churnTime=now, canceledBy="rebilly",
+                 cancelCategory="delinquency", cancelDescription=None)
+    save_order(tx, ctx, order, "order-delinquency-reached", "subscription-canceled")
     churn(tx, ctx, order["id"], ctx.clock.now())
     counts["churned"] += 1
 

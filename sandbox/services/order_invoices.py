@@ -4,7 +4,8 @@ Pure Python: no Flask, no marshmallow. An order's invoice is created and issued 
 the store transaction of the order change that made it: ``invoice-created``, then any coupon's
 discount (``services.discounts``), then ``invoice-issued`` (and ``invoice-paid`` when nothing is
 due). Its due time is one hour after issue (Rebilly's default ``dueTimeShift``); with autopay it
-is charged at issue (``autopayScheduledTime``).
+is charged at issue (``autopayScheduledTime``); with the order's ``delinquencyPeriod`` it turns
+delinquent that long after its due time (``delinquencyTime``).
 
 The lines, per order item, by the kind of its plan:
 
@@ -29,7 +30,7 @@ from .discounts import apply_discounts
 from .events import emit
 from .invoice_amounts import cents, number, totals
 from .invoices import new_invoice_members
-from .periods import period_end
+from .periods import duration_of, period_end
 from .pricing import QuantityOutOfRange, decimal_of, plan_price
 from .tables import INVOICES
 
@@ -125,7 +126,8 @@ def open_invoice(tx: Transaction, ctx: Context, order: dict[str, Any], invoice_t
         "deliveryAddress": order.get("deliveryAddress"), "poNumber": order.get("poNumber"),
         "notes": order.get("notes"), "tax": {"calculator": "manual", "items": []},
         "dueTime": due, "autopayScheduledTime": issued if order.get("autopay") else None,
-        "delinquencyTime": None,
+        "delinquencyTime": (format_time(now + DUE_AFTER + duration_of(order["delinquencyPeriod"]))
+                            if order.get("delinquencyPeriod") else None),
         **new_invoice_members(tx, ctx, order["customerId"]),
         "type": invoice_type, "subscriptionId": order["id"], "items": lines,
         "createdTime": issued, "updatedTime": issued,

@@ -8,9 +8,10 @@ time, so monthly periods from 31 January end on 28 February, 31 March, 30 April.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import datetime, timedelta
 
-__all__ = ("period_end", "shift_months")
+__all__ = ("period_end", "shift_months", "duration_of")
 
 
 def shift_months(start: datetime, months: int) -> datetime:
@@ -33,3 +34,18 @@ def period_end(start: datetime, unit: str, length: int, count: int = 1) -> datet
     if unit == "year":
         return shift_months(start, 12 * steps)
     raise ValueError(f"Unknown period unit {unit!r}.")
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def duration_of(text: str) -> timedelta:
+    """An ISO 8601 duration of days and time (``P7D``, ``PT36H``, ``P1DT12H``).
+
+    :raises ValueError: for any other form (months and years have no fixed length).
+    """
+    match = _DURATION.fullmatch(text)
+    if match is None or text in ("P", "PT"):
+        raise ValueError(f"not a duration of days and time: {text!r}")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
