@@ -1,12 +1,13 @@
 """The billing clock's runner: catches each namespace's orders, invoices and pauses up with its
 clock, when a test moves the clock and while time passes.
 
-A clock move (``POST /__admin/clock``) catches its namespace up before it answers (``run``).
+A clock move (``POST /__admin/clock``) catches its namespace (``run``), or every namespace that
+follows the global clock (``run_all``), up before it answers.
 Time passing on a running clock is caught up by one background thread, once a second, which
 starts with the first write to the API (an app that only reads runs none) or at start-up when a
 schedule is waiting, so an advance cut short by a crash goes on after the restart. One
 namespace is caught up by one runner at a time: the background thread passes over a namespace a
-clock move is catching up, so the move's answer counts every step it caused.
+clock move holds, so the move's answer counts every step it caused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import gevent
 
@@ -63,14 +65,22 @@ class BillingClock:
             return catch_up(self.context_for(namespace), self.clock_for(namespace).now(),
                             _pause_now_and_then())
 
-    def run_all(self, namespaces: list[str] | None = None) -> dict[str, int]:
-        """Catch up ``namespaces`` (default: every one with a schedule); the steps' sums."""
-        total: dict[str, int] = {}
-        for namespace in namespaces if namespaces is not None \
-                else namespaces_with_steps(self.store):
-            for name, count in self.run(namespace).items():
-                total[name] = total.get(name, 0) + count
-        return total
+    def run_all(self, namespaces: list[str], first: Callable[[], None]) -> dict[str, int]:
+        """``first`` (a move of the clock ``namespaces`` follow), then catch each of them up;
+        the steps' sums. Every one of them is held from before the move, so no other runner
+        takes a step the move made due."""
+        locks = [self._lock(namespace) for namespace in sorted(set(namespaces))]
+        with ExitStack() as held:
+            for lock in locks:
+                held.enter_context(lock)
+            first()
+            total: dict[str, int] = {}
+            for namespace in sorted(set(namespaces)):
+                made = catch_up(self.context_for(namespace), self.clock_for(namespace).now(),
+                                _pause_now_and_then())
+                for name, count in made.items():
+                    total[name] = total.get(name, 0) + count
+            return total
 
     def ensure_started(self) -> None:
         """Start the background thread unless it runs (or the runner is closed)."""

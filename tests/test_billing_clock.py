@@ -430,3 +430,25 @@ def test_an_invoice_unpaid_at_its_delinquency_time_ends_the_order(frozen, admin,
     written = [entry["eventType"] for entry in deliveries(app)[before:]]
     assert written[-3:] == ["order-delinquency-reached", "subscription-canceled",
                             "subscription-churned"]
+
+
+def test_a_move_of_the_global_clock_renews_every_namespace_that_follows_it(shop, admin, client):
+    everyone = admin.with_key(None)
+    assert everyone.post("/clock", {"action": "freeze", "time": START}).status_code == 200
+    default_card(shop)
+    order(shop, ("monthly", 1))
+    other = client.with_key(OTHER_KEY)
+    assert put(other, "/customers/cus_ann", {"firstName": "Ann"}).status_code == 201
+    assert put(other, "/products/pro", {"name": "Pro"}).status_code == 201
+    assert put(other, "/plans/monthly", {"name": "Monthly", "productId": "pro",
+                                         "currency": "USD",
+                                         "pricing": {"formula": "fixed-fee", "price": 30},
+                                         "recurringInterval": {"unit": "month", "length": 1}}
+               ).status_code == 201
+    default_card(other)
+    order(other, ("monthly", 1))
+
+    moved = everyone.post("/clock", {"action": "advance", "seconds": 31 * DAY})
+
+    assert moved.status_code == 200, moved.get_json()
+    assert (moved.get_json()["scope"], moved.get_json()["billing"]["renewals"]) == ("global", 2)

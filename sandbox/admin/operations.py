@@ -157,10 +157,9 @@ def move_clock(state: SandboxState, namespace: str | None, action: str,
         state.save_clock(namespace)
 
     if namespace is None:
-        move()
         followers = [name for name in namespaces_with_steps(state.store)
                      if name not in state.namespace_clocks]
-        made = state.billing.run_all(followers)
+        made = state.billing.run_all(followers, move)
     else:
         made = state.billing.run(namespace, move)
     state.deliveries.wake()  # retries due by the moved clock go now
