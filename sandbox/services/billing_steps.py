@@ -38,7 +38,7 @@ from .events import emit
 from .invoice_payments import PAYABLE
 from .invoices import abandon_invoice, void_invoice
 from .order_billing import activation_events, monthly_revenue, order_interval
-from .order_invoices import next_period, open_invoice, period_lines, renewal_invoice_id
+from .order_invoices import issue_renewal_invoice, next_period, renewal_invoice_id
 from .order_state import announce_order, save_order
 from .pauses import end_pause, start_pause
 from .schedule import INVOICE, ORDER, PAUSE, plan
@@ -132,17 +132,9 @@ def _renew(tx: Transaction, ctx: Context, order: dict[str, Any],
     order.update(currentPeriodStart=format_time(start), currentPeriodEnd=format_time(end),
                  renewalTime=format_time(end), rebillNumber=number, periodAnchor=anchor)
     order["mrr"] = monthly_revenue(order)
-    early = tx.read(ctx.namespace, INVOICES, renewal_invoice_id(order, number))
-    if early is not None:  # issued ahead of time (upcoming-invoice/issue): billed already
-        invoice = early
-    else:
-        queued = order.get("lineItems") or []  # what item changes left for this invoice
-        order.update(lineItems=[], lineItemSubtotal=0)
-        invoice = open_invoice(tx, ctx, order, "renewal",
-                               [*period_lines(ctx, order, start, end, number), *queued],
-                               renewal_invoice_id(order, number))
-        order.update(recentInvoiceId=invoice["id"], billingStatus=invoice["status"])
-        announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+    invoice = tx.read(ctx.namespace, INVOICES, renewal_invoice_id(order, number))
+    if invoice is None:  # else issued ahead of time (upcoming-invoice/issue): billed already
+        invoice = issue_renewal_invoice(tx, ctx, order, start, end, number)
         counts["invoices"] += 1
     save_order(tx, ctx, order, "subscription-renewed")
     counts["renewals"] += 1
@@ -223,33 +215,32 @@ def _give_up(tx: Transaction, ctx: Context, invoice: dict[str, Any],
     _follow(tx, ctx, abandon_invoice(ctx, invoice["id"]))
     plan(tx, ctx.namespace, INVOICE, invoice["id"], None)
     counts["abandoned"] += 1
-    order = tx.read(ctx.namespace, ORDERS, invoice["subscriptionId"])
-    if order is None or order["status"] not in ("active", "paused"):
-        return
-    order = copy_document(order)
-    now = format_time(ctx.clock.now())
-    order.update(status="canceled", canceledTime=now, churnTime=now, canceledBy="rebilly",
-                 cancelCategory="billing-failure", cancelDescription=None)
-    save_order(tx, ctx, order, "subscription-canceled")
-    churn(tx, ctx, order["id"], ctx.clock.now())
-    counts["churned"] += 1
+    _end_order(tx, ctx, invoice["subscriptionId"], "billing-failure", counts)
 
 
 def _end_for_delinquency(tx: Transaction, ctx: Context, invoice: dict[str, Any],
                          counts: dict[str, int]) -> None:
     """The invoice still unpaid at its ``delinquencyTime``: its order is canceled by Rebilly
-    for delinquency and churns at once (``order-delinquency-reached``,
-    ``subscription-canceled``, ``subscription-churned``); the invoice stays as it is."""
+    for delinquency and churns at once (``order-delinquency-reached`` first); the invoice
+    stays as it is."""
     plan(tx, ctx.namespace, INVOICE, invoice["id"], None)
-    stored = tx.read(ctx.namespace, ORDERS, invoice["subscriptionId"])
+    _end_order(tx, ctx, invoice["subscriptionId"], "delinquency", counts,
+               "order-delinquency-reached")
+
+
+def _end_order(tx: Transaction, ctx: Context, order_id: str, category: str,
+               counts: dict[str, int], *first_events: str) -> None:
+    """An active or paused order canceled by Rebilly for ``category``, churning at once
+    (``subscription-canceled``, ``subscription-churned``)."""
+    stored = tx.read(ctx.namespace, ORDERS, order_id)
     if stored is None or stored["status"] not in ("active", "paused"):
         return
     order = copy_document(stored)
     now = format_time(ctx.clock.now())
     order.update(status="canceled", canceledTime=now, churnTime=now, canceledBy="rebilly",
-                 cancelCategory="delinquency", cancelDescription=None)
-    save_order(tx, ctx, order, "order-delinquency-reached", "subscription-canceled")
-    churn(tx, ctx, order["id"], ctx.clock.now())
+                 cancelCategory=category, cancelDescription=None)
+    save_order(tx, ctx, order, *first_events, "subscription-canceled")
+    churn(tx, ctx, order_id, ctx.clock.now())
     counts["churned"] += 1
 
 

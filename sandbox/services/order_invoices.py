@@ -30,12 +30,14 @@ from .discounts import apply_discounts
 from .events import emit
 from .invoice_amounts import cents, number, totals
 from .invoices import new_invoice_members
+from .order_state import SUBSCRIPTION_ORDER, announce_order
 from .periods import duration_of, period_end
 from .pricing import QuantityOutOfRange, decimal_of, plan_price
 from .tables import INVOICES
 
 __all__ = ("DUE_AFTER", "plan_kind", "item_price", "initial_lines", "period_lines",
-           "open_invoice", "renewal_invoice_id", "next_period", "upcoming")
+           "open_invoice", "renewal_invoice_id", "next_period", "renews",
+           "issue_renewal_invoice", "upcoming")
 
 #: How long after issue an order's invoice falls due (Rebilly's default ``dueTimeShift``).
 DUE_AFTER = timedelta(hours=1)
@@ -152,6 +154,30 @@ def renewal_invoice_id(order: dict[str, Any], period: int) -> str:
     """The id of the invoice that bills the order's ``period``: known before it exists, so the
     upcoming invoice shows the id its renewal invoice will have (as Rebilly's does)."""
     return derived_id("in", f"{order['id']}/{period}")
+
+
+def renews(order: dict[str, Any]) -> bool:
+    """Whether the order has a renewal ahead: an active or paused subscription order with a
+    recurring plan (a canceled one churns instead; a trial-only one ends)."""
+    return (order["orderType"] == SUBSCRIPTION_ORDER
+            and order["status"] in ("active", "paused") and bool(order.get("renewalTime"))
+            and not order.get("isTrialOnly")
+            and any(plan_kind(item["plan"]) == "subscription" for item in order["items"]))
+
+
+def issue_renewal_invoice(tx: Transaction, ctx: Context, order: dict[str, Any], start: datetime,
+                          end: datetime, number: int) -> dict[str, Any]:
+    """Open the renewal invoice of period ``number``: its lines, then those item changes queued
+    (taken off the order); the order's ``recentInvoiceId`` and ``billingStatus`` follow it and
+    ``renewal-invoice-issued`` fires. The caller saves the order."""
+    queued = order.get("lineItems") or []
+    order.update(lineItems=[], lineItemSubtotal=0)
+    invoice = open_invoice(tx, ctx, order, "renewal",
+                           [*period_lines(ctx, order, start, end, number), *queued],
+                           renewal_invoice_id(order, number))
+    order.update(recentInvoiceId=invoice["id"], billingStatus=invoice["status"])
+    announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+    return invoice
 
 
 def next_period(order: dict[str, Any]) -> tuple[datetime, datetime, int, dict[str, Any]]:

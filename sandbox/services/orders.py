@@ -44,21 +44,16 @@ from .listing import Page, list_documents
 from .order_billing import activation_events, monthly_revenue, order_interval
 from .order_invoices import (
     initial_lines,
+    issue_renewal_invoice,
     item_price,
     next_period,
     open_invoice,
-    period_lines,
     plan_kind,
     renewal_invoice_id,
+    renews,
     upcoming,
 )
-from .order_state import (
-    ONE_TIME_ORDER,
-    SUBSCRIPTION_ORDER,
-    announce_order,
-    editable_order,
-    save_order,
-)
+from .order_state import ONE_TIME_ORDER, SUBSCRIPTION_ORDER, editable_order, save_order
 from .paging import ListQuery
 from .periods import period_end
 from .proration import change_lines, queued_subtotal
@@ -224,9 +219,7 @@ def upcoming_invoice(ctx: Context, order_id: str) -> dict[str, Any]:
     """
     with ctx.store.transaction() as tx:
         order = read(tx, ctx, ORDERS, order_id, "subscription")
-        if order["orderType"] != SUBSCRIPTION_ORDER or order["status"] not in (
-                "active", "paused") or not order.get("renewalTime") \
-                or order.get("isTrialOnly") or order_interval(order) is None:
+        if not renews(order):
             raise NotFound(f"Subscription {order_id} has no upcoming invoice: it does not "
                            "renew.")
         return upcoming(ctx, order)
@@ -242,22 +235,14 @@ def issue_upcoming_invoice(ctx: Context, order_id: str) -> dict[str, Any]:
     """
     with ctx.store.transaction() as tx:
         order = editable_order(tx, ctx, order_id)
-        if order["orderType"] != SUBSCRIPTION_ORDER or order["status"] not in (
-                "active", "paused") or not order.get("renewalTime") \
-                or order.get("isTrialOnly") or order_interval(order) is None:
+        if not renews(order):
             raise Conflict(f"Subscription {order_id} is {order['status']} and has no renewal "
                            "ahead to invoice.")
         start, end, number, _ = next_period(order)
-        invoice_id = renewal_invoice_id(order, number)
-        if tx.exists(ctx.namespace, INVOICES, invoice_id):
-            raise Conflict(f"The invoice of the next period, {invoice_id}, is issued already.")
-        queued = order.get("lineItems") or []
-        order.update(lineItems=[], lineItemSubtotal=0)
-        invoice = open_invoice(tx, ctx, order, "renewal",
-                               [*period_lines(ctx, order, start, end, number), *queued],
-                               invoice_id)
-        order.update(recentInvoiceId=invoice_id, billingStatus=invoice["status"])
-        announce_order(tx, ctx, order, "renewal-invoice-issued", invoice=invoice)
+        if tx.exists(ctx.namespace, INVOICES, renewal_invoice_id(order, number)):
+            raise Conflict("The invoice of the next period, "
+                           f"{renewal_invoice_id(order, number)}, is issued already.")
+        invoice = issue_renewal_invoice(tx, ctx, order, start, end, number)
         save_order(tx, ctx, order)
         return invoice
 

@@ -23,6 +23,7 @@ from typing import Any
 from ..ids import format_time
 from .context import Context
 from .invoice_amounts import cents, number
+from .pricing import decimal_of
 
 __all__ = ("change_lines", "queued_subtotal")
 
@@ -50,7 +51,7 @@ def change_lines(ctx: Context, order: dict[str, Any], old_price: Decimal, new_pr
 
 def queued_subtotal(lines: list[dict[str, Any]]) -> int | float:
     """Debits less credits of queued lines (``lineItemSubtotal``)."""
-    total = sum((Decimal(repr(line["price"])) * (-1 if line["type"] == "credit" else 1)
+    total = sum((decimal_of(line["price"]) * (-1 if line["type"] == "credit" else 1)
                  for line in lines), Decimal(0))
     return number(total)
 
